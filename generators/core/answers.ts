@@ -1,0 +1,126 @@
+// Raw input (flags, .yo-rc.json, prompts) -> a complete, checked Answers object.
+// Nothing here writes a file: errors are thrown before any template is rendered.
+import { APP_OPTIONS, FUNCTION_OPTIONS } from './options.js';
+import type { DefaultContext, OptionSpec } from './options.js';
+import * as rules from './rules.js';
+import type { AuthMode } from './rules.js';
+
+/** Bad input: its message is meant for the user as is, one sentence per problem. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type Source = 'flag' | 'stored';
+
+export interface AppAnswers {
+  projectId: string;
+  region: string;
+  repository: string;
+  githubOwner: string;
+  githubRepo: string;
+  branch: string;
+  packageName: string;
+  pythonVersion: string;
+  functionRegion: string;
+  auth: AuthMode;
+}
+
+export interface FunctionAnswers {
+  name: string;
+  runtime: string;
+  memory: string;
+  timeout: string;
+  entryPoint: string;
+  allowUnauthenticated: boolean;
+}
+
+export const STORED_APP_KEYS = APP_OPTIONS.filter((o) => o.key !== 'function').map((o) => o.key);
+
+const where = (spec: OptionSpec, source: Source): string =>
+  source === 'flag' ? `--${spec.flag}` : `"${spec.key}" in .yo-rc.json`;
+
+/** One sentence naming the flag (or stored key), the value and the rule, or null. */
+export function ruleViolation(spec: OptionSpec, value: unknown, source: Source): string | null {
+  if (spec.type === 'boolean') {
+    return typeof value === 'boolean' ? null : `${where(spec, source)} takes no value (it is a switch).`;
+  }
+  if (typeof value !== 'string' || value === '') {
+    return `${where(spec, source)} needs a value.`;
+  }
+  const broken = spec.check?.(value);
+  return broken ? `${where(spec, source)} ${JSON.stringify(value)} ${broken}.` : null;
+}
+
+/** The values among `input` that these specs declare, coerced to their type. */
+export function pickValues(specs: readonly OptionSpec[], input: Record<string, unknown>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const value = input[spec.key];
+    if (value === undefined || value === null) continue;
+    // yo parses a bare `--region` as true and `--python-version 3.12` may arrive as a number.
+    picked[spec.key] = spec.type === 'string' && typeof value === 'number' ? String(value) : value;
+  }
+  return picked;
+}
+
+/** Every rule the given values break, one sentence each. */
+export function violations(specs: readonly OptionSpec[], values: Record<string, unknown>, source: Source): string[] {
+  return specs
+    .filter((spec) => values[spec.key] !== undefined)
+    .map((spec) => ruleViolation(spec, values[spec.key], source))
+    .filter((m): m is string => m !== null);
+}
+
+export function assertValid(specs: readonly OptionSpec[], values: Record<string, unknown>, source: Source): void {
+  const problems = violations(specs, values, source);
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+}
+
+/** Fill what is still missing from each option's default; report what has none. */
+export function withDefaults(
+  specs: readonly OptionSpec[],
+  values: Record<string, unknown>,
+  ctx: Omit<DefaultContext, 'values'>,
+): { values: Record<string, unknown>; missing: OptionSpec[] } {
+  const filled = { ...values };
+  const missing: OptionSpec[] = [];
+  for (const spec of specs) {
+    if (filled[spec.key] !== undefined) continue;
+    const value = spec.default?.({ ...ctx, values: filled });
+    if (value !== undefined) filled[spec.key] = value;
+    else if (!spec.optional) missing.push(spec);
+  }
+  return { values: filled, missing };
+}
+
+export function missingError(missing: OptionSpec[], why: string): UsageError {
+  const flags = missing.map((o) => `--${o.flag}`).join(', ');
+  return new UsageError(`Missing ${flags}: ${why}.`);
+}
+
+/** Cross-option rules, once every value is there. Returns warnings to show. */
+export function finishApp(values: Record<string, unknown>): { answers: AppAnswers; warnings: string[] } {
+  const answers = Object.fromEntries(STORED_APP_KEYS.map((k) => [k, values[k]])) as unknown as AppAnswers;
+  assertValid(APP_OPTIONS, answers as unknown as Record<string, unknown>, 'flag');
+  const warnings: string[] = [];
+  if ((rules.DEPRECATED_PYTHON_VERSIONS as readonly string[]).includes(answers.pythonVersion)) {
+    warnings.push(
+      `--python-version ${answers.pythonVersion} is deprecated on Cloud Functions (python310 since 2026-10-04, decommissioned 2027-04-04); plan a move to 3.12 or later.`,
+    );
+  }
+  return { answers, warnings };
+}
+
+export function finishFunction(name: string, values: Record<string, unknown>): FunctionAnswers {
+  const problem = ruleViolation({ key: 'name', flag: 'NAME', type: 'string', description: '', check: rules.functionName }, name, 'flag');
+  if (problem) throw new UsageError(problem.replace('--NAME', 'The function name'));
+  assertValid(FUNCTION_OPTIONS, values, 'flag');
+  return {
+    name,
+    runtime: values.runtime as string,
+    memory: values.memory as string,
+    timeout: values.timeout as string,
+    entryPoint: values.entryPoint as string,
+    allowUnauthenticated: values.allowUnauthenticated === true,
+  };
+}

@@ -1,0 +1,135 @@
+// Every option of both generators, declared once: its flag, prompt, default and rule.
+// The Yeoman generators and the `arpypi` bin both read this table.
+import * as rules from './rules.js';
+import type { Check } from './rules.js';
+
+/** What a default may look at: stored answers so far and the folder being generated. */
+export interface DefaultContext {
+  values: Record<string, unknown>;
+  folderName: string;
+  gcloudProject: () => string | undefined;
+}
+
+export interface OptionSpec {
+  /** camelCase key in `.yo-rc.json` and in Yeoman's options. */
+  key: string;
+  /** kebab-case flag, without the dashes. */
+  flag: string;
+  type: 'string' | 'boolean';
+  description: string;
+  /** Prompt text; options without one are never asked for. */
+  message?: string;
+  choices?: readonly string[];
+  check?: Check;
+  default?: (ctx: DefaultContext) => string | boolean | undefined;
+  /** May stay empty (no default, not asked under --yes). */
+  optional?: boolean;
+}
+
+const pythonChoices = [...rules.PYTHON_VERSIONS] as const;
+
+export const APP_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'projectId', flag: 'project-id', type: 'string',
+    description: 'Google Cloud project id (default: gcloud config get-value project)',
+    message: 'Google Cloud project id', check: rules.projectId,
+    default: (ctx) => {
+      const project = ctx.gcloudProject();
+      return project && rules.projectId(project) === null ? project : undefined;
+    },
+  },
+  {
+    key: 'region', flag: 'region', type: 'string',
+    description: 'Artifact Registry location: a region (us-east4) or multi-region (us, europe, asia)',
+    message: 'Artifact Registry location (region or multi-region)', check: rules.location,
+    default: () => 'us-central1',
+  },
+  {
+    key: 'repository', flag: 'repository', type: 'string',
+    description: 'Artifact Registry repository id',
+    message: 'Artifact Registry repository id', check: rules.repositoryId,
+    default: () => 'python-packages',
+  },
+  {
+    key: 'githubOwner', flag: 'github-owner', type: 'string',
+    description: 'GitHub user or organisation that owns the repository',
+    message: 'GitHub owner (user or organisation)', check: rules.githubOwner,
+  },
+  {
+    key: 'githubRepo', flag: 'github-repo', type: 'string',
+    description: 'GitHub repository name (default: the folder name)',
+    message: 'GitHub repository name', check: rules.githubRepo,
+    default: (ctx) => (rules.githubRepo(ctx.folderName) === null ? ctx.folderName : undefined),
+  },
+  {
+    key: 'branch', flag: 'branch', type: 'string',
+    description: 'Branch whose pushes release and deploy (default: main)',
+    message: 'Branch that releases and deploys', check: rules.branch,
+    default: () => 'main',
+  },
+  {
+    key: 'packageName', flag: 'package-name', type: 'string',
+    description: 'Python distribution name of the private package (PEP 508)',
+    message: 'Python package (distribution) name', check: rules.packageName,
+  },
+  {
+    key: 'pythonVersion', flag: 'python-version', type: 'string',
+    description: 'Python version: 3.11, 3.12, 3.13 or 3.14 (3.10 is deprecated)',
+    message: 'Python version', choices: pythonChoices, check: rules.pythonVersion,
+    default: () => '3.12',
+  },
+  {
+    key: 'functionRegion', flag: 'function-region', type: 'string',
+    description: 'Cloud Functions region (default: --region; required when --region is a multi-region)',
+    message: 'Cloud Functions region', check: rules.functionRegion,
+    default: (ctx) => {
+      const region = ctx.values.region;
+      return typeof region === 'string' && !rules.isMultiRegion(region) ? region : undefined;
+    },
+  },
+  {
+    key: 'auth', flag: 'auth', type: 'string',
+    description: 'How function builds reach the repository: native (build service account) or token (access token in requirements.txt)',
+    message: 'How function builds authenticate to Artifact Registry', choices: rules.AUTH_MODES, check: rules.auth,
+    default: () => 'native',
+  },
+  {
+    key: 'function', flag: 'function', type: 'string', optional: true,
+    description: 'Name of a first function to add now (optional)',
+    check: rules.functionName,
+  },
+];
+
+export const FUNCTION_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'runtime', flag: 'runtime', type: 'string',
+    description: 'Cloud Functions runtime (default: the repository\'s Python version, e.g. python312)',
+    check: rules.runtime,
+    default: (ctx) => (typeof ctx.values.pythonVersion === 'string' ? rules.runtimeFor(ctx.values.pythonVersion) : undefined),
+  },
+  {
+    key: 'memory', flag: 'memory', type: 'string',
+    description: 'Memory of each instance, 128Mi to 32Gi (default: 256Mi)',
+    check: rules.memory, default: () => '256Mi',
+  },
+  {
+    key: 'timeout', flag: 'timeout', type: 'string',
+    description: 'Request timeout, 1s to 3600s (default: 60s)',
+    check: rules.timeout, default: () => '60s',
+  },
+  {
+    key: 'entryPoint', flag: 'entry-point', type: 'string',
+    description: 'Python function in main.py that serves requests (default: handler)',
+    check: rules.entryPoint, default: () => 'handler',
+  },
+  {
+    key: 'allowUnauthenticated', flag: 'allow-unauthenticated', type: 'boolean',
+    description: 'Let anyone on the internet call the function (default: callers need IAM permission)',
+    default: () => false,
+  },
+];
+
+/** Flags both generators take; they steer the run and are never stored. */
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  { key: 'yes', flag: 'yes', type: 'boolean', description: 'Never prompt: take flags, .yo-rc.json and defaults; fail on anything missing' },
+];

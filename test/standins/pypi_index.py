@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Loopback stand-in for an Artifact Registry Python repository.
+
+The repository URL is http://127.0.0.1:PORT/ (twine uploads there) and the
+index URL is http://127.0.0.1:PORT/simple/ (pip installs from there). Every
+request needs HTTP basic auth with user `oauth2accesstoken` and one of the
+--token values as password, as Artifact Registry does with access tokens.
+
+    python3 test/standins/pypi_index.py --data-dir DIR --token TOKEN [--token T2] [--port-file FILE]
+
+DIR keeps the uploaded files (DIR/packages/), the index (DIR/index.json, so a
+restart sees earlier uploads) and DIR/requests.jsonl, one JSON line per request:
+{"ts", "method", "path", "status", "user"} (the basic-auth user name, never the
+password; null without auth) plus "upload": {"name", "version", "filename",
+"size", "sha256"} for an upload attempt that got as far as parsing.
+"""
+
+import argparse
+import base64
+import email.parser
+import email.policy
+import hashlib
+import html
+import json
+import os
+import re
+import sys
+import threading
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin_http import QuietHandler, RequestLog, make_server, now, serve  # noqa: E402
+
+USER = "oauth2accesstoken"
+
+
+def normalize(name):
+    """PEP 503 name normalisation."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class Index:
+    """Projects and files, persisted as DIR/index.json next to DIR/packages/."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+        self.packages_dir = os.path.join(data_dir, "packages")
+        self.index_path = os.path.join(data_dir, "index.json")
+        os.makedirs(self.packages_dir, exist_ok=True)
+        self.lock = threading.Lock()
+        self.projects = {}
+        if os.path.exists(self.index_path):
+            with open(self.index_path, encoding="utf-8") as f:
+                self.projects = json.load(f).get("projects", {})
+
+    def _save(self):
+        tmp = self.index_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"projects": self.projects}, f, indent=2, sort_keys=True)
+        os.replace(tmp, self.index_path)
+
+    def add(self, name, version, filename, content, requires_python):
+        """Stores a file; returns an error string or None."""
+        with self.lock:
+            key = normalize(name)
+            for project in self.projects.values():
+                if filename in project["files"]:
+                    return "file %s already exists" % filename
+            with open(os.path.join(self.packages_dir, filename), "wb") as f:
+                f.write(content)
+            project = self.projects.setdefault(key, {"name": name, "files": {}})
+            project["files"][filename] = {
+                "version": version,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "requires_python": requires_python or "",
+            }
+            self._save()
+            return None
+
+    def find_file(self, filename):
+        with self.lock:
+            for project in self.projects.values():
+                if filename in project["files"]:
+                    return os.path.join(self.packages_dir, filename)
+        return None
+
+
+def parse_multipart(content_type, body):
+    """Returns {field: value} with str values, and file fields as (filename, bytes)."""
+    raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    fields = {}
+    if not message.is_multipart():
+        return fields
+    for part in message.iter_parts():
+        field = part.get_param("name", header="content-disposition")
+        if field is None:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[field] = (filename, payload)
+        else:
+            # Repeated fields (classifiers, ...) keep the first value: enough here.
+            fields.setdefault(field, payload.decode("utf-8", "replace"))
+    return fields
+
+
+class Handler(QuietHandler):
+    server_version = "pypi-standin/1"
+
+    # --- helpers -------------------------------------------------------
+    def auth_user(self):
+        """Returns (user, ok)."""
+        header = self.headers.get("Authorization", "")
+        if not header.lower().startswith("basic "):
+            return None, False
+        try:
+            decoded = base64.b64decode(header[6:].strip()).decode("utf-8")
+        except Exception:  # noqa: BLE001 (any garbage is simply unauthorised)
+            return None, False
+        user, _, password = decoded.partition(":")
+        return user, (user == USER and password in self.server.tokens)
+
+    def respond(self, status, body, content_type, user, extra=None, headers=None, reason=None):
+        record = {"ts": now(), "method": self.command, "path": self.path, "status": status, "user": user}
+        if extra:
+            record.update(extra)
+        self.server.log.write(record)
+        self.send_bytes(status, body, content_type, headers=headers, reason=reason)
+
+    def text(self, status, message, user, **kw):
+        self.respond(status, (message + "\n").encode("utf-8"), "text/plain; charset=utf-8", user, **kw)
+
+    # --- routes ----------------------------------------------------------
+    def do_GET(self):  # noqa: N802
+        user, ok = self.auth_user()
+        if not ok:
+            return self.unauthorized(user)
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/simple/" or path == "/simple":
+            if path == "/simple":
+                return self.redirect("/simple/", user)
+            return self.simple_root(user)
+        match = re.fullmatch(r"/simple/([^/]+)(/?)", path)
+        if match:
+            name, slash = match.group(1), match.group(2)
+            name = urllib.parse.unquote(name)
+            if normalize(name) != name or not slash:
+                return self.redirect("/simple/%s/" % normalize(name), user)
+            return self.simple_project(name, user)
+        match = re.fullmatch(r"/packages/([^/]+)", path)
+        if match:
+            return self.package_file(urllib.parse.unquote(match.group(1)), user)
+        return self.text(404, "Not Found: %s" % path, user)
+
+    do_HEAD = do_GET
+
+    def do_POST(self):  # noqa: N802
+        body = self.read_body()
+        user, ok = self.auth_user()
+        if not ok:
+            return self.unauthorized(user)
+        path = urllib.parse.urlsplit(self.path).path
+        if path not in ("/", "/legacy/"):
+            return self.text(404, "Not Found: %s" % path, user)
+        content_type = self.headers.get("Content-Type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return self.text(400, "Bad Request: expected multipart/form-data", user)
+        fields = parse_multipart(content_type, body)
+        if fields.get(":action") != "file_upload":
+            return self.text(400, "Bad Request: unsupported :action %r" % fields.get(":action"), user)
+        name, version = fields.get("name", ""), fields.get("version", "")
+        content = fields.get("content")
+        if not name or not version or not isinstance(content, tuple):
+            return self.text(400, "Bad Request: name, version and content are required", user)
+        filename, data = content
+        filename = os.path.basename(filename)
+        digest = hashlib.sha256(data).hexdigest()
+        info = {"upload": {"name": name, "version": version, "filename": filename, "size": len(data), "sha256": digest}}
+        if not filename or filename.startswith("."):
+            return self.text(400, "Bad Request: invalid filename", user, extra=info)
+        expected = fields.get("sha256_digest", "").strip().lower()
+        if expected and expected != digest:
+            message = "Bad Request: sha256_digest does not match the content of %s" % filename
+            return self.text(400, message, user, extra=info, reason=message)
+        expected_md5 = fields.get("md5_digest", "").strip().lower()
+        if expected_md5 and expected_md5 != hashlib.md5(data).hexdigest():  # noqa: S324 (checksum, as PyPI)
+            message = "Bad Request: md5_digest does not match the content of %s" % filename
+            return self.text(400, message, user, extra=info, reason=message)
+        error = self.server.index.add(name, version, filename, data, fields.get("requires_python", ""))
+        if error:
+            # Artifact Registry answers 400 and twine's --skip-existing looks
+            # for "already exist" in the reason or the body.
+            message = "Bad Request: %s in the repository" % error
+            return self.text(400, message, user, extra=info, reason=message)
+        return self.text(200, "OK", user, extra=info)
+
+    def do_PUT(self):  # noqa: N802
+        self.read_body()
+        user, ok = self.auth_user()
+        if not ok:
+            return self.unauthorized(user)
+        return self.text(405, "Method Not Allowed", user)
+
+    do_DELETE = do_PUT
+    do_PATCH = do_PUT
+
+    # --- route bodies ----------------------------------------------------
+    def unauthorized(self, user):
+        self.text(401, "Unauthorized", user, headers={"WWW-Authenticate": 'Basic realm="pypi"'})
+
+    def redirect(self, location, user):
+        self.respond(301, b"", "text/plain", user, headers={"Location": location})
+
+    def simple_root(self, user):
+        with self.server.index.lock:
+            names = sorted(self.server.index.projects)
+        links = "\n".join('    <a href="/simple/%s/">%s</a><br/>' % (n, html.escape(n)) for n in names)
+        page = "<!DOCTYPE html>\n<html>\n  <head><title>Simple Index</title></head>\n  <body>\n%s\n  </body>\n</html>\n" % links
+        self.respond(200, page.encode("utf-8"), "text/html; charset=utf-8", user)
+
+    def simple_project(self, name, user):
+        with self.server.index.lock:
+            project = self.server.index.projects.get(name)
+            files = dict(project["files"]) if project else None
+        if files is None:
+            return self.text(404, "Not Found: project %s" % name, user)
+        rows = []
+        for filename in sorted(files):
+            meta = files[filename]
+            attr = ""
+            if meta.get("requires_python"):
+                attr = ' data-requires-python="%s"' % html.escape(meta["requires_python"], quote=True)
+            rows.append(
+                '    <a href="/packages/%s#sha256=%s"%s>%s</a><br/>'
+                % (urllib.parse.quote(filename), meta["sha256"], attr, html.escape(filename))
+            )
+        page = (
+            "<!DOCTYPE html>\n<html>\n  <head><title>Links for %s</title></head>\n  <body>\n"
+            "    <h1>Links for %s</h1>\n%s\n  </body>\n</html>\n" % (name, name, "\n".join(rows))
+        )
+        self.respond(200, page.encode("utf-8"), "text/html; charset=utf-8", user)
+
+    def package_file(self, filename, user):
+        path = self.server.index.find_file(filename)
+        if not path or not os.path.exists(path):
+            return self.text(404, "Not Found: %s" % filename, user)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.respond(200, data, "application/octet-stream", user)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port-file", help="write the chosen port to this file once listening")
+    parser.add_argument("--data-dir", required=True, help="stored distributions, index.json and requests.jsonl")
+    parser.add_argument("--token", action="append", required=True,
+                        help="an accepted password for user oauth2accesstoken (repeatable)")
+    args = parser.parse_args(argv)
+
+    os.makedirs(args.data_dir, exist_ok=True)
+    server = make_server(Handler)
+    server.tokens = set(args.token)
+    server.index = Index(args.data_dir)
+    server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
+    return serve(server, "pypi_index", args.port_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

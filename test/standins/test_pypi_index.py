@@ -1,0 +1,237 @@
+"""pypi_index.py against the real twine and pip of this machine."""
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import HERE, base_env, make_wheel
+
+TOKEN = "T0KEN-standin"
+NATIVE = "NATIVE-standin"
+USER = "oauth2accesstoken"
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's: has twine's keyring, pip and venv
+
+
+def run(cmd, env, **kw):
+    return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, **kw)
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("venv") / "v"
+    subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def venv_system_site(tmp_path_factory):
+    path = tmp_path_factory.mktemp("venv-sys") / "v"
+    subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def index(start_server):
+    return start_server("pypi_index.py", args=["--token", TOKEN, "--token", NATIVE])
+
+
+def get(url, user=None, password=None):
+    request = urllib.request.Request(url)
+    if user is not None:
+        request.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode())
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def twine(args, env):
+    return run(["twine", "upload", "--non-interactive", *args], env)
+
+
+def test_twine_upload_duplicate_and_skip_existing(index, tmp_path):
+    env = base_env(tmp_path / "home")
+    wheel, sdist = make_wheel(str(tmp_path / "dist"), "Demo_Pkg", "0.1.0")
+    auth = ["--repository-url", index.url, "-u", USER, "-p", TOKEN]
+
+    first = twine(auth + [wheel, sdist], env)
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    second = twine(auth + [wheel], env)
+    assert second.returncode != 0
+    assert "400" in second.stdout + second.stderr
+    assert "already exists" in second.stdout + second.stderr
+
+    skipped = twine(["--skip-existing"] + auth + [wheel, sdist], env)
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+
+    uploads = [r for r in index.requests() if r["method"] == "POST"]
+    assert [r["status"] for r in uploads] == [200, 200, 400, 400, 400]
+    assert uploads[0]["upload"]["name"] == "Demo_Pkg" or uploads[0]["upload"]["name"] == "Demo-Pkg"
+    assert {r["user"] for r in uploads} == {USER}
+    log_text = open(os.path.join(index.data_dir, "requests.jsonl")).read()
+    assert TOKEN not in log_text
+
+
+def test_twine_wrong_token_is_401(index, tmp_path):
+    env = base_env(tmp_path / "home")
+    wheel, _ = make_wheel(str(tmp_path / "dist"), "demo-bad", "1.0")
+    result = twine(["--repository-url", index.url, "-u", USER, "-p", "wrong", wheel], env)
+    assert result.returncode != 0
+    assert "401" in result.stdout + result.stderr
+    assert index.requests()[-1]["status"] == 401
+
+
+def test_simple_api_over_http(index, tmp_path):
+    env = base_env(tmp_path / "home")
+    wheel, _ = make_wheel(str(tmp_path / "dist"), "Demo_Pkg", "0.1.0")
+    assert twine(["--repository-url", index.url, "-u", USER, "-p", TOKEN, wheel], env).returncode == 0
+
+    status, headers, _ = get(index.url + "simple/")
+    assert status == 401 and headers["WWW-Authenticate"] == 'Basic realm="pypi"'
+    assert get(index.url + "simple/", "someone", TOKEN)[0] == 401
+    assert get(index.url + "simple/", USER, "nope")[0] == 401
+
+    status, _, body = get(index.url + "simple/", USER, TOKEN)
+    assert status == 200 and b'href="/simple/demo-pkg/"' in body
+
+    status, headers, _ = get(index.url + "simple/Demo_Pkg/", USER, TOKEN)
+    assert status == 301 and headers["Location"] == "/simple/demo-pkg/"
+    status, headers, _ = get(index.url + "simple/demo-pkg", USER, TOKEN)
+    assert status == 301 and headers["Location"] == "/simple/demo-pkg/"
+    assert get(index.url + "simple/unknown-project/", USER, TOKEN)[0] == 404
+
+    status, headers, body = get(index.url + "simple/demo-pkg/", USER, TOKEN)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    digest = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
+    link = "/packages/Demo_Pkg-0.1.0-py3-none-any.whl#sha256=%s" % digest
+    assert link.encode() in body
+    assert b'data-requires-python="&gt;=3.8"' in body
+
+    assert get(index.url + link.split("#")[0][1:])[0] == 401
+    status, _, data = get(index.url + link.split("#")[0][1:], USER, NATIVE)
+    assert status == 200 and hashlib.sha256(data).hexdigest() == digest
+
+    # A wrong sha256_digest is refused.
+    boundary = "xyzzy"
+    parts = [(":action", "file_upload"), ("name", "other"), ("version", "1"), ("sha256_digest", "0" * 64)]
+    body = b"".join(b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (boundary.encode(), k.encode(), v.encode()) for k, v in parts)
+    body += b'--%s\r\nContent-Disposition: form-data; name="content"; filename="other-1.tar.gz"\r\n\r\nabc\r\n--%s--\r\n' % (boundary.encode(), boundary.encode())
+    request = urllib.request.Request(index.url, data=body, method="POST")
+    request.add_header("Content-Type", "multipart/form-data; boundary=" + boundary)
+    request.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % (USER, TOKEN)).encode()).decode())
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 400 and b"sha256" in raised.value.read()
+
+    # Every request is logged with the user name only.
+    records = index.requests()
+    assert all(set(r) >= {"ts", "method", "path", "status", "user"} for r in records)
+    assert {r["user"] for r in records} == {None, "someone", USER}
+
+
+def test_state_survives_a_restart(start_server, tmp_path):
+    env = base_env(tmp_path / "home")
+    data = tmp_path / "shared-data"
+    first = start_server("pypi_index.py", data_dir=data, args=["--token", TOKEN])
+    wheel, _ = make_wheel(str(tmp_path / "dist"), "kept", "2.0")
+    assert twine(["--repository-url", first.url, "-u", USER, "-p", TOKEN, wheel], env).returncode == 0
+    assert first.stop()[0] == 0
+    second = start_server("pypi_index.py", data_dir=data, args=["--token", TOKEN])
+    assert b"kept-2.0" in get(second.url + "simple/kept/", USER, TOKEN)[2]
+    assert len(second.requests()) == 2  # the log is appended to, not replaced
+
+
+def test_pip_install_with_token_in_url_and_wrong_token(index, venv, tmp_path):
+    env = base_env(tmp_path / "home")
+    wheel, sdist = make_wheel(str(tmp_path / "dist"), "Demo_Pkg", "0.1.0")
+    assert twine(["--repository-url", index.url, "-u", USER, "-p", TOKEN, wheel, sdist], env).returncode == 0
+    pip = [str(venv / "bin" / "python"), "-m", "pip"]
+    url = "http://%s:%s@127.0.0.1:%d/simple/" % (USER, TOKEN, index.port)
+
+    installed = run(pip + ["install", "--no-cache-dir", "--index-url", url, "demo.pkg==0.1.0"], env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    check = run([str(venv / "bin" / "python"), "-c", "import demo_pkg; print(demo_pkg.VERSION)"], env)
+    assert check.stdout.strip() == "0.1.0"
+
+    wrong = "http://%s:wrong@127.0.0.1:%d/simple/" % (USER, index.port)
+    failed = run(pip + ["download", "--no-deps", "-d", str(tmp_path / "dl"), "--index-url", wrong, "demo-pkg"], env)
+    assert failed.returncode != 0
+    assert "401" in failed.stdout + failed.stderr
+
+
+def test_pip_native_netrc(index, venv, tmp_path):
+    """Google's function build writes a .netrc; pip sends it without a 401 round trip."""
+    env = base_env(tmp_path / "home")
+    wheel, _ = make_wheel(str(tmp_path / "dist"), "netrc-pkg", "1.0")
+    assert twine(["--repository-url", index.url, "-u", USER, "-p", TOKEN, wheel], env).returncode == 0
+    netrc = tmp_path / "home" / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login %s password %s\n" % (USER, NATIVE))
+    netrc.chmod(0o600)
+    before = len(index.requests())
+    result = run([str(venv / "bin" / "python"), "-m", "pip", "download", "--no-deps", "-d", str(tmp_path / "dl"),
+                  "--index-url", index.url + "simple/", "netrc-pkg"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    gets = index.requests()[before:]
+    assert [(r["path"], r["status"], r["user"]) for r in gets] == [
+        ("/simple/netrc-pkg/", 200, USER),
+        ("/packages/netrc_pkg-1.0-py3-none-any.whl", 200, USER),
+    ]
+
+
+def keyring_env(tmp_path, token):
+    env = base_env(tmp_path / "home")
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    env.update(
+        PYTHONPATH=os.path.join(HERE, "keyring_backend"),
+        PYTHON_KEYRING_BACKEND="ar_standin_keyring.StandinBackend",
+        AR_STANDIN_TOKEN_FILE=str(token_file),
+    )
+    return env
+
+
+def test_keyring_backend_with_twine(index, tmp_path):
+    env = keyring_env(tmp_path, TOKEN)
+    wheel, _ = make_wheel(str(tmp_path / "dist"), "kr-pkg", "1.0")
+    result = twine(["--repository-url", index.url, wheel], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert index.requests()[-1]["status"] == 200
+    # The same backend through keyring's own CLI, and refusing to store.
+    got = run([SYSTEM_PYTHON, "-m", "keyring", "get", index.url, USER], env)
+    assert got.stdout.strip() == TOKEN
+    refused = run([SYSTEM_PYTHON, "-c", "import keyring; keyring.set_password('u', 'x', 'y')"], env)
+    assert refused.returncode != 0 and "read-only" in refused.stderr
+
+
+def test_keyring_backend_with_pip(index, venv, venv_system_site, tmp_path):
+    env = keyring_env(tmp_path, NATIVE)
+    wheel, _ = make_wheel(str(tmp_path / "dist"), "kr-pip", "1.0")
+    assert twine(["--repository-url", index.url, "-u", USER, "-p", TOKEN, wheel], env).returncode == 0
+
+    def download(python, url):
+        return run([python, "-m", "pip", "download", "--no-deps", "-d", str(tmp_path / "dl"),
+                    "--index-url", url, "kr-pip"], env)
+
+    plain_url = index.url + "simple/"
+    user_url = "http://%s@127.0.0.1:%d/simple/" % (USER, index.port)
+    # pip 23.0 imports keyring when it can (system pip, --system-site-packages venv) ...
+    assert download(SYSTEM_PYTHON, plain_url).returncode == 0
+    assert download(str(venv_system_site / "bin" / "python"), plain_url).returncode == 0
+    # ... else falls back to the `keyring` command, which needs the user name in the URL.
+    assert download(str(venv / "bin" / "python"), plain_url).returncode != 0
+    result = download(str(venv / "bin" / "python"), user_url)
+    assert result.returncode == 0, result.stdout + result.stderr
