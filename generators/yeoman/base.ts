@@ -90,9 +90,10 @@ export abstract class ArpypiGenerator extends Generator {
       if (file.action === 'identical' || file.action === 'unchanged' || file.action === 'conflict') continue;
       const target = this.destinationPath(file.path);
       this.fs.write(target, file.contents, file.executable ? { stat: EXECUTABLE } : undefined);
-      // Ours to overwrite: recorded as written by us and unedited, or --force.
-      const memFile = this.fs.store.get(target) as { conflicter?: string };
-      memFile.conflicter = 'force';
+      if (file.action !== 'create') {
+        // Ours to overwrite: recorded as written by us and unedited, or --force.
+        (this.fs.store.get(target) as { conflicter?: string }).conflicter = 'force';
+      }
     }
     this.config.set('files', recordedAfter(planned, recorded));
     const conflicts = planned.filter((f) => f.action === 'conflict').map((f) => f.path);

@@ -23,7 +23,7 @@ class RequestLog:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
     def write(self, record):
-        line = json.dumps(record, sort_keys=True) + "\n"
+        line = json.dumps(record) + "\n"
         with self._lock:
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(line)

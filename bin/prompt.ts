@@ -1,0 +1,47 @@
+// Asks, on a terminal, for the options that have a prompt and no value yet: the
+// same questions, suggested defaults and rules as the Yeoman generator's prompts,
+// through node:readline, so that the bin needs no Yeoman environment to ask.
+import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../generators/core/answers.js';
+import type { DefaultContext, OptionSpec } from '../generators/core/options.js';
+
+export type Asker = (
+  specs: readonly OptionSpec[],
+  values: Record<string, unknown>,
+  ctx: Omit<DefaultContext, 'values'>,
+) => Promise<Record<string, unknown>>;
+
+export const askOnTerminal: Asker = async (specs, values, ctx) => {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const closed = new AbortController();
+  rl.on('close', () => closed.abort());
+  let answered = { ...values };
+  try {
+    for (const spec of specs) {
+      const suggested = spec.default?.({ ...ctx, values: answered });
+      const choices = spec.choices ? ` (${spec.choices.join(', ')})` : '';
+      const hint = typeof suggested === 'string' ? ` [${suggested}]` : '';
+      for (;;) {
+        const typed = (await rl.question(`? ${spec.message}${choices}${hint}: `, { signal: closed.signal })).trim();
+        const value = typed === '' ? suggested : typed;
+        if (typeof value !== 'string' || value === '') {
+          process.stdout.write(`  ${spec.message} needs a value (--${spec.flag}).\n`);
+          continue;
+        }
+        const broken = spec.check?.(value);
+        if (broken) {
+          process.stdout.write(`  "${value}" ${broken}.\n`);
+          continue;
+        }
+        answered = { ...answered, [spec.key]: value };
+        break;
+      }
+    }
+  } catch (error) {
+    if (closed.signal.aborted) throw new UsageError('Stopped before every answer was given; nothing was written.');
+    throw error;
+  } finally {
+    rl.close();
+  }
+  return answered;
+};

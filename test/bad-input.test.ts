@@ -1,0 +1,52 @@
+// The README's table of bad inputs, run row by row through the real `yo`: each row's
+// sentence, exit code 1, and no file written.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listFiles, read, ROOT } from './support/generate.js';
+import { words, yo, yoDir } from './support/yo.js';
+
+const BASE: Record<string, string> = { '--project-id': 'acme-prod', '--github-owner': 'acme', '--package-name': 'acme-utils' };
+
+/** The row's words, then each base flag the row does not give itself. */
+function withBase(row: string[]): string[] {
+  const rest = Object.entries(BASE).filter(([flag]) => !row.some((w) => w === flag || w.startsWith(`${flag}=`)));
+  return [...row, ...rest.flat(), '--yes'];
+}
+
+function readmeRows(): { command: string[]; message: string }[] {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const table = readme.split('<!-- bad-inputs:start -->')[1].split('<!-- bad-inputs:end -->')[0];
+  return table
+    .split('\n')
+    .map((line) => /^\| `(yo [^`]+)` \| `(.+)` \|$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ command: words(m[1]).slice(1), message: m[2] }));
+}
+
+const snapshot = (dir: string) => listFiles(dir).map((f) => [f, read(dir, f)]);
+const rows = readmeRows();
+
+describe('bad input, as the README table says', () => {
+  let repo: string;
+  beforeAll(() => {
+    repo = yoDir('bad-input-repo');
+    const made = yo(repo, withBase(['arpypi', '--function', 'hello']));
+    expect(made.status, made.stdout + made.stderr).toBe(0);
+  });
+
+  it('the table has rows for both generators', () => {
+    expect(rows.filter((r) => r.command[0] === 'arpypi').length).toBeGreaterThanOrEqual(15);
+    expect(rows.filter((r) => r.command[0] === 'arpypi:function').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(rows)('$command.0 $command.1 $command.2 $command.3', ({ command, message }) => {
+    const app = command[0] === 'arpypi';
+    const dir = app ? yoDir('bad-input') : repo;
+    const before = snapshot(dir);
+    const result = yo(dir, app ? withBase(command) : [...command, '--yes']);
+    expect(result.status).toBe(1);
+    expect(result.stderr.split('\n')).toContain(message);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});

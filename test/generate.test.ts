@@ -1,0 +1,132 @@
+// Layer 1 and 2: the files each answer combination produces, and what they say.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COMBOS, functionNames, generate, listFiles, read, ROOT, runApp, runFunction, tempDir } from './support/generate.js';
+import type { Combo } from './support/generate.js';
+import { importName } from '../dist/generators/core/rules.js';
+
+function expectedFiles(combo: Combo): string[] {
+  const mod = importName(String(combo.options.packageName));
+  const perFunction = (name: string) => [
+    `functions/${name}/.gcloudignore`, `functions/${name}/.gitignore`, `functions/${name}/cloudbuild.yaml`,
+    `functions/${name}/main.py`, `functions/${name}/requirements.txt.tmpl`, `functions/${name}/test_main.py`,
+    `triggers/fn-${name}.yaml`,
+  ];
+  return [
+    '.gitignore', '.yo-rc.json', 'README.md', 'package/README.md', 'package/cloudbuild.yaml', 'package/pyproject.toml',
+    `package/src/${mod}/__init__.py`, `package/tests/test_${mod}.py`, 'scripts/check-version-unpublished.py',
+    'scripts/prepare-requirements.sh', 'triggers/package.yaml',
+    ...functionNames(combo).flatMap(perFunction),
+  ].sort();
+}
+
+describe.each(COMBOS)('$name', (combo) => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await generate(combo);
+  });
+
+  it('writes exactly the expected files', () => {
+    expect(listFiles(dir)).toEqual(expectedFiles(combo));
+  });
+
+  it('stores every answer and each function in .yo-rc.json', () => {
+    const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-arpypi'];
+    for (const [key, value] of Object.entries(combo.options)) {
+      if (key !== 'function') expect(stored[key], key).toBe(value);
+    }
+    expect(Object.keys(stored.functions).sort()).toEqual(functionNames(combo));
+    expect(stored.version).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('wires region, project and repository into both pipelines and their triggers', () => {
+    const { projectId, region, repository } = combo.options;
+    const functionRegion = combo.options.functionRegion ?? region;
+    const pkg = parse(read(dir, 'package/cloudbuild.yaml'));
+    expect(pkg.substitutions).toMatchObject({ _REGION: region, _REPO: repository });
+    const trigger = parse(read(dir, 'triggers/package.yaml'));
+    expect(trigger.substitutions).toEqual({ _REGION: region, _REPO: repository });
+    expect(trigger.serviceAccount).toBe(`projects/${projectId}/serviceAccounts/arpypi-build@${projectId}.iam.gserviceaccount.com`);
+    for (const name of functionNames(combo)) {
+      const config = parse(read(dir, `functions/${name}/cloudbuild.yaml`));
+      expect(config.substitutions).toMatchObject({ _REGION: region, _REPO: repository, _FUNCTION_REGION: functionRegion });
+      const deploy = config.steps.find((s: { id: string }) => s.id === 'deploy');
+      expect(deploy.args.slice(0, 5)).toEqual(['functions', 'deploy', name, '--gen2', '--region=$_FUNCTION_REGION']);
+      expect(deploy.args).toContain('--source=.');
+      const fnTrigger = parse(read(dir, `triggers/fn-${name}.yaml`));
+      expect(fnTrigger.filename).toBe(`functions/${name}/cloudbuild.yaml`);
+      expect(fnTrigger.includedFiles).toEqual([`functions/${name}/**`, 'scripts/prepare-requirements.sh']);
+    }
+  });
+
+  it('passes the auth mode to the requirements script and keeps the token out of git', () => {
+    for (const name of functionNames(combo)) {
+      const prepare = parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps[0];
+      expect(prepare.env).toContain(`AUTH=${combo.options.auth}`);
+      expect(read(dir, `functions/${name}/.gitignore`).split('\n')).toContain('requirements.txt');
+      expect(read(dir, `functions/${name}/.gcloudignore`).split('\n')).toContain('!requirements.txt');
+    }
+  });
+
+  it('applies each function\'s own options', () => {
+    for (const fn of combo.more) {
+      const args: string[] = parse(read(dir, `functions/${fn.name}/cloudbuild.yaml`)).steps[1].args;
+      const o = fn.options ?? {};
+      expect(args).toContain(`--memory=${o.memory ?? '256Mi'}`);
+      expect(args).toContain(`--timeout=${o.timeout ?? '60s'}`);
+      expect(args).toContain(`--entry-point=${o.entryPoint ?? 'handler'}`);
+      expect(args).toContain(o.allowUnauthenticated ? '--allow-unauthenticated' : '--no-allow-unauthenticated');
+      expect(args).toContain(`--runtime=${o.runtime ?? `python${String(combo.options.pythonVersion).replace('.', '')}`}`);
+      expect(read(dir, `functions/${fn.name}/main.py`)).toContain(`def ${o.entryPoint ?? 'handler'}(request):`);
+    }
+  });
+
+  it('carries no value of another combination', () => {
+    const others = COMBOS.filter((c) => c !== combo).flatMap((c) => [c.options.projectId, c.options.repository]);
+    for (const file of listFiles(dir)) {
+      const text = read(dir, file);
+      for (const value of [...others, 'us-east4', 'mypypi']) {
+        if (value === 'us-east4' && combo.options.functionRegion === 'us-east4') continue;
+        expect(text.includes(String(value)), `${file} mentions ${value}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe('re-runs and the function generator', () => {
+  const answers = COMBOS[0].options;
+
+  it('re-runs from .yo-rc.json alone, changing nothing', async () => {
+    const dir = tempDir('rerun');
+    await runApp(dir, answers);
+    const before = listFiles(dir).map((f) => [f, read(dir, f)]);
+    await runApp(dir, {});
+    expect(listFiles(dir).map((f) => [f, read(dir, f)])).toEqual(before);
+  });
+
+  it('refuses a function name that exists, writing nothing', async () => {
+    const dir = tempDir('exists');
+    await runApp(dir, answers);
+    const before = listFiles(dir).map((f) => [f, read(dir, f)]);
+    await expect(runFunction(dir, 'hello')).rejects.toThrow('The function "hello" exists already (functions/hello); choose another name.');
+    expect(listFiles(dir).map((f) => [f, read(dir, f)])).toEqual(before);
+  });
+
+  it('refuses to run outside a repository made by yo arpypi, writing nothing', async () => {
+    const dir = tempDir('outside');
+    await expect(runFunction(dir, 'hello')).rejects.toThrow(/No repository made by yo arpypi here/);
+    expect(listFiles(dir)).toEqual([]);
+  });
+
+  it('adds a function to the README table and leaves the other files alone', async () => {
+    const dir = tempDir('add');
+    await runApp(dir, answers);
+    writeFileSync(path.join(dir, 'package/README.md'), '# edited by the team\n');
+    await runFunction(dir, 'second');
+    expect(read(dir, 'README.md')).toMatch(/\| `second` \| HTTP \| `europe-west1` \| `python311` \|/);
+    expect(read(dir, 'package/README.md')).toBe('# edited by the team\n');
+    expect(existsSync(path.join(dir, 'functions/second/main.py'))).toBe(true);
+  });
+});

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""The environment that points the real gcloud at google_apis.py.
+
+    import gcloud_env
+    env = gcloud_env.gcloud_env(port, "my-project", config_dir)   # add to os.environ
+
+    python3 test/standins/gcloud_env.py --port PORT [--project P] [--config-dir DIR]
+        prints `export NAME=value` lines (eval them in a shell)
+
+Every API gcloud touches for the supported commands is overridden to
+http://127.0.0.1:PORT/; credentials are disabled, prompts are off, and gcloud
+keeps its configuration (and logs) in a throw-away CLOUDSDK_CONFIG directory.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+import tempfile
+
+# API names as gcloud's api_endpoint_overrides section spells them.
+APIS = (
+    "artifactregistry",
+    "cloudbuild",
+    "cloudfunctions",
+    "cloudresourcemanager",
+    "compute",
+    "eventarc",
+    "iam",
+    "logging",
+    "pubsub",
+    "run",
+    "serviceusage",
+    "storage",
+)
+
+
+def gcloud_env(port, project="p", config_dir=None):
+    """Returns the variables to add to the environment of a gcloud run.
+
+    config_dir: a directory gcloud may use as CLOUDSDK_CONFIG; a new temporary
+    one is made when omitted (the caller removes it).
+    """
+    if config_dir is None:
+        config_dir = tempfile.mkdtemp(prefix="gcloud-config-")
+    base = "http://127.0.0.1:%d/" % int(port)
+    env = {
+        "CLOUDSDK_CONFIG": str(config_dir),
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+        "CLOUDSDK_CORE_PROJECT": project,
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+        "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+        "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
+        "CLOUDSDK_SURVEY_DISABLE_PROMPTS": "true",
+        # Without this gcloud prints a "you are not logged in" hint on some errors
+        # and tries the metadata server to find credentials.
+        "CLOUDSDK_CORE_CHECK_GCE_METADATA": "false",
+    }
+    for api in APIS:
+        env["CLOUDSDK_API_ENDPOINT_OVERRIDES_%s" % api.upper()] = base
+    return env
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--project", default="p")
+    parser.add_argument("--config-dir", help="CLOUDSDK_CONFIG to use (default: a new temporary directory)")
+    args = parser.parse_args(argv)
+    for key, value in sorted(gcloud_env(args.port, args.project, args.config_dir).items()):
+        print("export %s=%s" % (key, shlex.quote(value)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

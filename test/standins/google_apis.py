@@ -1,0 +1,1012 @@
+#!/usr/bin/env python3
+"""One loopback server standing in for the Google APIs that the real gcloud calls.
+
+    python3 test/standins/google_apis.py --data-dir DIR [--port-file FILE]
+
+Point gcloud at it with the environment from gcloud_env.py (every API in
+gcloud_env.APIS overridden to http://127.0.0.1:PORT/, credentials disabled).
+
+DIR/state.json   resources (read at start-up, so a restart or a test can seed it)
+DIR/requests.jsonl  one JSON line per request, see README.md
+DIR/uploads/     function source zips PUT to the URL from generateUploadUrl
+
+Emulated (Google API, path as gcloud sends it):
+  Cloud Resource Manager v1  projects get, getIamPolicy, setIamPolicy
+  Service Usage v1           services list/get/enable/batchEnable/disable, operations
+  Artifact Registry v1       repositories get/list/create/getIamPolicy/setIamPolicy
+  IAM v1                     serviceAccounts get/list/create/getIamPolicy/setIamPolicy
+  Pub/Sub v1                 topics get/list/create
+  Cloud Storage JSON v1      buckets get/list/insert
+  Cloud Build v1             triggers get/list/create/patch/delete, defaultServiceAccount
+  Cloud Functions v2         functions get/list/create/patch/delete, runtimes,
+                             generateUploadUrl (+ the PUT of the zip), get/setIamPolicy
+  Cloud Run v1/v2            services get/getIamPolicy/setIamPolicy (for the
+                             functions' invoker binding)
+  any API                    GET .../operations/ID of an operation made here
+Anything else: 404 with a Google error body, a log record with "rpc": null,
+and an "UNHANDLED" line on stderr.
+"""
+
+import argparse
+import base64
+import copy
+import io
+import json
+import os
+import re
+import sys
+import threading
+import urllib.parse
+import uuid
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin_http import QuietHandler, RequestLog, make_server, now, serve  # noqa: E402
+
+DEFAULT_PROJECT_NUMBER = "123456789012"
+DEFAULT_OWNER = "user:owner@example.com"
+
+# Python runtimes offered by runtimes.list (2nd gen). python39 and older are
+# decommissioned, so gcloud refuses them as it would against Google.
+RUNTIMES = [
+    ("python310", "Python 3.10", ["Python 3.10 is deprecated since 2026-10-04 and is decommissioned on 2027-04-04."]),
+    ("python311", "Python 3.11", []),
+    ("python312", "Python 3.12", []),
+    ("python313", "Python 3.13", []),
+    ("python314", "Python 3.14", []),
+    ("nodejs22", "Node.js 22", []),
+]
+
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "ALREADY_EXISTS",
+    412: "FAILED_PRECONDITION",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code, message, status=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
+
+
+def not_found(what):
+    return ApiError(404, "%s not found." % what)
+
+
+# --------------------------------------------------------------------------
+# State
+
+
+class State:
+    """All resources, persisted to DIR/state.json after every change."""
+
+    KEYS = ("projects", "services", "iamPolicies", "triggers", "functions", "repositories",
+            "serviceAccounts", "topics", "buckets", "runServices", "operations", "counters")
+
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.RLock()
+        data = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        for key in self.KEYS:
+            data.setdefault(key, {})
+        self.data = data
+
+    def save(self):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.data, f, indent=2, sort_keys=True)
+        os.replace(tmp, self.path)
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def next_id(self, kind):
+        counters = self.data["counters"]
+        counters[kind] = counters.get(kind, 0) + 1
+        return counters[kind]
+
+    # Projects exist unless state.json says otherwise ("projects": {"gone": null}).
+    def project(self, project_id):
+        projects = self.data["projects"]
+        if project_id in projects and projects[project_id] is None:
+            raise ApiError(403, "The caller does not have permission", "PERMISSION_DENIED")
+        seeded = projects.get(project_id) or {}
+        number = str(seeded.get("projectNumber", DEFAULT_PROJECT_NUMBER))
+        project = {
+            "projectId": project_id,
+            "projectNumber": number,
+            "name": project_id,
+            "lifecycleState": "ACTIVE",
+            "createTime": "2026-01-01T00:00:00.000Z",
+        }
+        project.update(seeded)
+        project["projectNumber"] = number
+        return project
+
+    def project_id_for(self, id_or_number):
+        if not re.fullmatch(r"\d+", id_or_number):
+            return id_or_number
+        for project_id, seeded in self.data["projects"].items():
+            if seeded and str(seeded.get("projectNumber")) == id_or_number:
+                return project_id
+        return id_or_number
+
+    def policy(self, resource):
+        policies = self.data["iamPolicies"]
+        if resource not in policies:
+            bindings = []
+            if re.fullmatch(r"projects/[^/]+", resource):
+                bindings = [{"role": "roles/owner", "members": [DEFAULT_OWNER]}]
+            return {"version": 1, "etag": "ACAB", "bindings": bindings}
+        return copy.deepcopy(policies[resource])
+
+
+def canonical_bindings(policy):
+    result = []
+    for binding in policy.get("bindings") or []:
+        members = sorted(set(binding.get("members") or []))
+        if not members:
+            continue
+        condition = binding.get("condition")
+        result.append((binding.get("role"), json.dumps(condition, sort_keys=True) if condition else None, tuple(members)))
+    merged = {}
+    for role, condition, members in result:
+        merged.setdefault((role, condition), set()).update(members)
+    audit = json.dumps(policy.get("auditConfigs") or [], sort_keys=True)
+    return sorted((k[0], k[1] or "", tuple(sorted(v))) for k, v in merged.items()), audit
+
+
+# --------------------------------------------------------------------------
+# Routing
+
+ROUTES = []
+
+
+def route(method, pattern, api, rpc, mutating=False):
+    """Registers a handler for METHOD and a full-path regex (query excluded)."""
+
+    def register(fn):
+        ROUTES.append((method, re.compile(pattern + r"\Z"), api, rpc, mutating, fn))
+        return fn
+
+    return register
+
+
+class Context:
+    def __init__(self, handler, state, query, body, raw):
+        self.handler = handler
+        self.state = state
+        self.query = query
+        self.body = body
+        self.raw = raw
+        self.changed = False
+        self.extra = {}
+        self.base_url = "http://127.0.0.1:%d" % handler.server.server_address[1]
+
+    def q(self, name, default=None):
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+
+def operation(ctx, name, response, response_type, metadata=None):
+    """Stores and returns a finished long-running operation."""
+    op = {"name": name, "done": True, "response": dict(response, **{"@type": response_type})}
+    if metadata is not None:
+        op["metadata"] = metadata
+    ctx.state["operations"][name] = op
+    return op
+
+
+def op_id(ctx, kind):
+    return "operation-%s-%04d" % (kind, ctx.state.next_id("operation"))
+
+
+# --------------------------------------------------------------------------
+# IAM policy helpers shared by every get/setIamPolicy
+
+
+def get_policy(ctx, resource):
+    policy = ctx.state.policy(resource)
+    if not policy.get("bindings"):
+        policy.pop("bindings", None)
+    return policy
+
+
+def set_policy(ctx, resource):
+    new = (ctx.body or {}).get("policy")
+    if not isinstance(new, dict):
+        raise ApiError(400, "Request contains an invalid argument: policy is required.")
+    current = ctx.state.policy(resource)
+    if new.get("etag") and new["etag"] != current.get("etag"):
+        raise ApiError(409, "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.", "ABORTED")
+    if canonical_bindings(new) == canonical_bindings(current):
+        result = current  # a no-op: same etag, nothing recorded as changed
+    else:
+        result = {
+            "version": max(int(new.get("version") or 1), 1),
+            "etag": base64.b64encode(("etag-%d" % ctx.state.next_id("etag")).encode()).decode(),
+            "bindings": [b for b in (new.get("bindings") or []) if b.get("members")],
+        }
+        if new.get("auditConfigs"):
+            result["auditConfigs"] = new["auditConfigs"]
+        if any(b.get("condition") for b in result["bindings"]):
+            result["version"] = 3
+        ctx.state["iamPolicies"][resource] = result
+        ctx.changed = True
+    result = copy.deepcopy(result)
+    if not result.get("bindings"):
+        result.pop("bindings", None)
+    return result
+
+
+# --------------------------------------------------------------------------
+# Cloud Resource Manager
+
+
+@route("GET", r"/v[13]/projects/([^/:]+)", "cloudresourcemanager", "projects.get")
+def projects_get(ctx, m):
+    return ctx.state.project(ctx.state.project_id_for(m.group(1)))
+
+
+@route("POST", r"/v[13]/projects/([^/:]+):getIamPolicy", "cloudresourcemanager", "projects.getIamPolicy")
+def projects_get_iam(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    return get_policy(ctx, "projects/%s" % project_id)
+
+
+@route("POST", r"/v[13]/projects/([^/:]+):setIamPolicy", "cloudresourcemanager", "projects.setIamPolicy", True)
+def projects_set_iam(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    return set_policy(ctx, "projects/%s" % project_id)
+
+
+# --------------------------------------------------------------------------
+# Service Usage
+
+SERVICE_TITLES = {
+    "artifactregistry.googleapis.com": "Artifact Registry API",
+    "cloudbuild.googleapis.com": "Cloud Build API",
+    "cloudfunctions.googleapis.com": "Cloud Functions API",
+    "run.googleapis.com": "Cloud Run Admin API",
+    "pubsub.googleapis.com": "Cloud Pub/Sub API",
+    "iam.googleapis.com": "Identity and Access Management (IAM) API",
+    "eventarc.googleapis.com": "Eventarc API",
+    "logging.googleapis.com": "Cloud Logging API",
+}
+
+
+def service_resource(ctx, project_id, name):
+    number = ctx.state.project(project_id)["projectNumber"]
+    enabled = name in ctx.state["services"].get(project_id, [])
+    return {
+        "name": "projects/%s/services/%s" % (number, name),
+        "parent": "projects/%s" % number,
+        "config": {"name": name, "title": SERVICE_TITLES.get(name, name)},
+        "state": "ENABLED" if enabled else "DISABLED",
+    }
+
+
+def enable_services(ctx, project_id, names, enable=True):
+    enabled = ctx.state["services"].setdefault(project_id, [])
+    before = list(enabled)
+    for name in names:
+        if enable and name not in enabled:
+            enabled.append(name)
+        if not enable and name in enabled:
+            enabled.remove(name)
+    enabled.sort()
+    changed = before != enabled
+    services = [service_resource(ctx, project_id, n) for n in names]
+    op_name = "operations/acat.p2-%s-%s" % (ctx.state.project(project_id)["projectNumber"], uuid.uuid4())
+    op = operation(ctx, op_name, {"services": services}, "type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse")
+    ctx.changed = changed
+    return op
+
+
+@route("GET", r"/v1/projects/([^/:]+)/services", "serviceusage", "services.list")
+def services_list(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    only_enabled = "ENABLED" in (ctx.q("filter") or "")
+    names = sorted(ctx.state["services"].get(project_id, []))
+    if not only_enabled:
+        names = sorted(set(names) | set(SERVICE_TITLES))
+    return {"services": [service_resource(ctx, project_id, n) for n in names]}
+
+
+@route("GET", r"/v1/projects/([^/:]+)/services/([^/:]+)", "serviceusage", "services.get")
+def services_get(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    return service_resource(ctx, project_id, m.group(2))
+
+
+@route("POST", r"/v1/projects/([^/:]+)/services:batchEnable", "serviceusage", "services.batchEnable", True)
+def services_batch_enable(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    return enable_services(ctx, project_id, (ctx.body or {}).get("serviceIds") or [])
+
+
+@route("POST", r"/v1/projects/([^/:]+)/services/([^/:]+):enable", "serviceusage", "services.enable", True)
+def services_enable(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    op = enable_services(ctx, project_id, [m.group(2)])
+    op["response"] = {"@type": "type.googleapis.com/google.api.serviceusage.v1.EnableServiceResponse",
+                      "service": op["response"]["services"][0]}
+    return op
+
+
+@route("POST", r"/v1/projects/([^/:]+)/services/([^/:]+):disable", "serviceusage", "services.disable", True)
+def services_disable(ctx, m):
+    project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
+    op = enable_services(ctx, project_id, [m.group(2)], enable=False)
+    op["response"] = {"@type": "type.googleapis.com/google.api.serviceusage.v1.DisableServiceResponse",
+                      "service": op["response"]["services"][0]}
+    return op
+
+
+# --------------------------------------------------------------------------
+# Operations of every API
+
+
+@route("GET", r"/v[0-9a-z]+/((?:projects/[^/]+/(?:locations/[^/]+/)?)?operations/[^/:]+)", "*", "operations.get")
+def operations_get(ctx, m):
+    op = ctx.state["operations"].get(m.group(1))
+    if op is None:
+        raise not_found("Operation %s" % m.group(1))
+    return op
+
+
+# --------------------------------------------------------------------------
+# Artifact Registry
+
+
+def repo_name(m):
+    return "projects/%s/locations/%s/repositories/%s" % (m.group(1), m.group(2), m.group(3))
+
+
+def existing_repo(ctx, name):
+    repo = ctx.state["repositories"].get(name)
+    if repo is None:
+        raise ApiError(404, "Requested entity was not found.")
+    return repo
+
+
+REPO = r"/v1/projects/([^/]+)/locations/([^/]+)/repositories/([^/:]+)"
+
+
+@route("GET", REPO, "artifactregistry", "repositories.get")
+def repositories_get(ctx, m):
+    return existing_repo(ctx, repo_name(m))
+
+
+@route("GET", r"/v1/projects/([^/]+)/locations/([^/]+)/repositories", "artifactregistry", "repositories.list")
+def repositories_list(ctx, m):
+    prefix = "projects/%s/locations/%s/repositories/" % m.groups()
+    return {"repositories": [r for n, r in sorted(ctx.state["repositories"].items()) if n.startswith(prefix)]}
+
+
+@route("POST", r"/v1/projects/([^/]+)/locations/([^/]+)/repositories", "artifactregistry", "repositories.create", True)
+def repositories_create(ctx, m):
+    repo_id = ctx.q("repositoryId") or (ctx.body or {}).get("repositoryId")
+    if not repo_id:
+        raise ApiError(400, "repositoryId is required.")
+    name = "projects/%s/locations/%s/repositories/%s" % (m.group(1), m.group(2), repo_id)
+    if name in ctx.state["repositories"]:
+        raise ApiError(409, "the repository already exists")
+    repo = dict(ctx.body or {})
+    repo.update(name=name, createTime=now(), updateTime=now())
+    repo.setdefault("format", "DOCKER")
+    if repo.get("mode") in (None, "MODE_UNSPECIFIED"):
+        repo["mode"] = "STANDARD_REPOSITORY"
+    ctx.state["repositories"][name] = repo
+    ctx.changed = True
+    op_name = "projects/%s/locations/%s/operations/%s" % (m.group(1), m.group(2), uuid.uuid4())
+    return operation(ctx, op_name, repo, "type.googleapis.com/google.devtools.artifactregistry.v1.Repository")
+
+
+@route("GET", REPO + ":getIamPolicy", "artifactregistry", "repositories.getIamPolicy")
+def repositories_get_iam(ctx, m):
+    existing_repo(ctx, repo_name(m))
+    return get_policy(ctx, repo_name(m))
+
+
+@route("POST", REPO + ":setIamPolicy", "artifactregistry", "repositories.setIamPolicy", True)
+def repositories_set_iam(ctx, m):
+    existing_repo(ctx, repo_name(m))
+    return set_policy(ctx, repo_name(m))
+
+
+# --------------------------------------------------------------------------
+# IAM service accounts
+
+
+def sa_email(ctx, project, account):
+    if "@" in account:
+        return account
+    # A unique id: look it up.
+    for sa in ctx.state["serviceAccounts"].values():
+        if sa.get("uniqueId") == account:
+            return sa["email"]
+    return account
+
+
+def existing_sa(ctx, project, account):
+    email = sa_email(ctx, project, account)
+    sa = ctx.state["serviceAccounts"].get(email)
+    if sa is None:
+        raise ApiError(404, "Unknown service account")
+    return sa
+
+
+SA = r"/v1/projects/([^/]+)/serviceAccounts/([^/:]+)"
+
+
+@route("GET", SA, "iam", "serviceAccounts.get")
+def service_accounts_get(ctx, m):
+    return existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
+
+
+@route("GET", r"/v1/projects/([^/]+)/serviceAccounts", "iam", "serviceAccounts.list")
+def service_accounts_list(ctx, m):
+    project_id = m.group(1)
+    return {"accounts": [sa for _, sa in sorted(ctx.state["serviceAccounts"].items()) if sa.get("projectId") == project_id]}
+
+
+@route("POST", r"/v1/projects/([^/]+)/serviceAccounts", "iam", "serviceAccounts.create", True)
+def service_accounts_create(ctx, m):
+    project_id = m.group(1)
+    body = ctx.body or {}
+    account_id = body.get("accountId") or ""
+    if not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])", account_id) or not 6 <= len(account_id) <= 30:
+        raise ApiError(400, "Invalid value for accountId: %r" % account_id)
+    email = "%s@%s.iam.gserviceaccount.com" % (account_id, project_id)
+    if email in ctx.state["serviceAccounts"]:
+        raise ApiError(409, "Service account %s already exists within project projects/%s." % (account_id, project_id))
+    unique_id = "1%020d" % ctx.state.next_id("serviceAccount")
+    sa = {
+        "name": "projects/%s/serviceAccounts/%s" % (project_id, email),
+        "projectId": project_id,
+        "uniqueId": unique_id,
+        "email": email,
+        "oauth2ClientId": unique_id,
+        "etag": "MDEwMjE5MjA=",
+    }
+    for key in ("displayName", "description"):
+        if (body.get("serviceAccount") or {}).get(key):
+            sa[key] = body["serviceAccount"][key]
+    ctx.state["serviceAccounts"][email] = sa
+    ctx.changed = True
+    return sa
+
+
+@route("POST", SA + ":getIamPolicy", "iam", "serviceAccounts.getIamPolicy")
+def service_accounts_get_iam(ctx, m):
+    sa = existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
+    return get_policy(ctx, sa["name"])
+
+
+@route("POST", SA + ":setIamPolicy", "iam", "serviceAccounts.setIamPolicy", True)
+def service_accounts_set_iam(ctx, m):
+    sa = existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
+    return set_policy(ctx, sa["name"])
+
+
+# --------------------------------------------------------------------------
+# Pub/Sub
+
+
+@route("GET", r"/v1/projects/([^/]+)/topics/([^/:]+)", "pubsub", "topics.get")
+def topics_get(ctx, m):
+    name = "projects/%s/topics/%s" % m.groups()
+    topic = ctx.state["topics"].get(name)
+    if topic is None:
+        raise ApiError(404, "Resource not found (resource=%s)." % m.group(2))
+    return topic
+
+
+@route("GET", r"/v1/projects/([^/]+)/topics", "pubsub", "topics.list")
+def topics_list(ctx, m):
+    prefix = "projects/%s/topics/" % m.group(1)
+    return {"topics": [t for n, t in sorted(ctx.state["topics"].items()) if n.startswith(prefix)]}
+
+
+@route("PUT", r"/v1/projects/([^/]+)/topics/([^/:]+)", "pubsub", "topics.create", True)
+def topics_create(ctx, m):
+    name = "projects/%s/topics/%s" % m.groups()
+    if name in ctx.state["topics"]:
+        raise ApiError(409, "Resource already exists in the project (resource=%s)." % m.group(2))
+    topic = dict(ctx.body or {})
+    topic["name"] = name
+    ctx.state["topics"][name] = topic
+    ctx.changed = True
+    return topic
+
+
+# --------------------------------------------------------------------------
+# Cloud Storage (JSON API)
+
+
+def bucket_resource(name, seeded):
+    bucket = {
+        "kind": "storage#bucket",
+        "id": name,
+        "name": name,
+        "selfLink": "https://www.googleapis.com/storage/v1/b/%s" % name,
+        "projectNumber": DEFAULT_PROJECT_NUMBER,
+        "location": "US",
+        "locationType": "multi-region",
+        "storageClass": "STANDARD",
+        "timeCreated": "2026-01-01T00:00:00.000Z",
+        "updated": "2026-01-01T00:00:00.000Z",
+        "metageneration": "1",
+        "etag": "CAE=",
+    }
+    bucket.update(seeded or {})
+    return bucket
+
+
+@route("GET", r"/storage/v1/b/([^/]+)", "storage", "buckets.get")
+def buckets_get(ctx, m):
+    name = m.group(1)
+    if name not in ctx.state["buckets"]:
+        raise ApiError(404, "The specified bucket does not exist.")
+    return bucket_resource(name, ctx.state["buckets"][name])
+
+
+@route("GET", r"/storage/v1/b", "storage", "buckets.list")
+def buckets_list(ctx, m):
+    return {"kind": "storage#buckets", "items": [bucket_resource(n, b) for n, b in sorted(ctx.state["buckets"].items())]}
+
+
+@route("POST", r"/storage/v1/b", "storage", "buckets.insert", True)
+def buckets_insert(ctx, m):
+    body = ctx.body or {}
+    name = body.get("name")
+    if not name:
+        raise ApiError(400, "Required: name")
+    if name in ctx.state["buckets"]:
+        raise ApiError(409, "Your previous request to create the named bucket succeeded and you already own it.")
+    seeded = {k: v for k, v in body.items() if k in ("location", "storageClass", "labels", "iamConfiguration")}
+    if "location" in seeded:
+        seeded["location"] = seeded["location"].upper()
+        if seeded["location"] not in ("US", "EU", "ASIA"):
+            seeded["locationType"] = "dual-region" if "+" in seeded["location"] else "region"
+    seeded["projectNumber"] = ctx.state.project(ctx.q("project") or "p")["projectNumber"]
+    ctx.state["buckets"][name] = seeded
+    ctx.changed = True
+    return bucket_resource(name, seeded)
+
+
+# --------------------------------------------------------------------------
+# Cloud Build
+
+
+TRIGGERS = r"/v1/projects/([^/]+)/locations/([^/]+)/triggers"
+
+
+def find_trigger(ctx, project, location, ref):
+    prefix = "projects/%s/locations/%s/triggers/" % (project, location)
+    for key, trigger in ctx.state["triggers"].items():
+        if key.startswith(prefix) and (trigger.get("name") == ref or trigger.get("id") == ref):
+            return key, trigger
+    return None, None
+
+
+def store_trigger(ctx, project, location, body, existing_key=None, existing=None):
+    trigger = dict(body or {})
+    name = trigger.get("name")
+    if not name or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?", name):
+        raise ApiError(400, "invalid trigger name %r: letters, digits and hyphens, 1-64, starting and ending alphanumeric" % name)
+    if location != "global" and trigger.get("github"):
+        pass  # accepted, as Google does for 1st-gen GitHub App triggers
+    trigger["resourceName"] = "projects/%s/locations/%s/triggers/%s" % (project, location, name)
+    if existing:
+        trigger["id"] = existing["id"]
+        trigger["createTime"] = existing["createTime"]
+        if existing_key != trigger["resourceName"]:
+            del ctx.state["triggers"][existing_key]
+        ctx.changed = ctx.changed or {k: v for k, v in existing.items() if k != "createTime"} != {k: v for k, v in trigger.items() if k != "createTime"}
+    else:
+        trigger["id"] = str(uuid.uuid4())
+        trigger["createTime"] = now()
+        ctx.changed = True
+    ctx.state["triggers"][trigger["resourceName"]] = trigger
+    return trigger
+
+
+@route("GET", TRIGGERS, "cloudbuild", "triggers.list")
+def triggers_list(ctx, m):
+    prefix = "projects/%s/locations/%s/triggers/" % m.groups()
+    return {"triggers": [t for k, t in sorted(ctx.state["triggers"].items()) if k.startswith(prefix)]}
+
+
+@route("GET", TRIGGERS + r"/([^/:]+)", "cloudbuild", "triggers.get")
+def triggers_get(ctx, m):
+    _, trigger = find_trigger(ctx, *m.groups())
+    if trigger is None:
+        raise ApiError(404, "Requested entity was not found.")
+    return trigger
+
+
+@route("POST", TRIGGERS, "cloudbuild", "triggers.create", True)
+def triggers_create(ctx, m):
+    project, location = m.groups()
+    key, existing = find_trigger(ctx, project, location, (ctx.body or {}).get("name"))
+    if existing:
+        raise ApiError(409, "trigger (%s) already exists" % existing["name"])
+    return store_trigger(ctx, project, location, ctx.body)
+
+
+@route("PATCH", TRIGGERS + r"/([^/:]+)", "cloudbuild", "triggers.patch", True)
+def triggers_patch(ctx, m):
+    project, location, ref = m.groups()
+    key, existing = find_trigger(ctx, project, location, ctx.q("triggerId") or ref)
+    if existing is None:
+        raise ApiError(404, "Requested entity was not found.")
+    return store_trigger(ctx, project, location, ctx.body, key, existing)
+
+
+@route("DELETE", TRIGGERS + r"/([^/:]+)", "cloudbuild", "triggers.delete", True)
+def triggers_delete(ctx, m):
+    key, existing = find_trigger(ctx, *m.groups())
+    if existing is None:
+        raise ApiError(404, "Requested entity was not found.")
+    del ctx.state["triggers"][key]
+    ctx.changed = True
+    return {}
+
+
+@route("GET", r"/v1/projects/([^/]+)/locations/([^/]+)/defaultServiceAccount", "cloudbuild", "locations.getDefaultServiceAccount")
+def build_default_sa(ctx, m):
+    project = ctx.state.project(m.group(1))
+    return {
+        "name": "projects/%s/locations/%s/defaultServiceAccount" % m.groups(),
+        "serviceAccountEmail": "projects/%s/serviceAccounts/%s-compute@developer.gserviceaccount.com"
+        % (project["projectId"], project["projectNumber"]),
+    }
+
+
+# --------------------------------------------------------------------------
+# Cloud Functions v2 (and the Cloud Run service behind each function)
+
+FUNCTIONS = r"/v2/projects/([^/]+)/locations/([^/]+)/functions"
+FUNCTION = FUNCTIONS + r"/([^/:]+)"
+
+
+def function_name(m):
+    return "projects/%s/locations/%s/functions/%s" % (m.group(1), m.group(2), m.group(3))
+
+
+def existing_function(ctx, name):
+    function = ctx.state["functions"].get(name)
+    if function is None:
+        raise ApiError(404, "Resource '%s' was not found" % name)
+    return function
+
+
+def camel(path):
+    return re.sub(r"_([a-z])", lambda x: x.group(1).upper(), path)
+
+
+def apply_mask(target, source, mask):
+    for path in mask:
+        keys = [camel(k) for k in path.split(".")]
+        src, dst = source, target
+        for key in keys[:-1]:
+            src = (src or {}).get(key) if isinstance(src, dict) else None
+            dst = dst.setdefault(key, {})
+        value = src.get(keys[-1]) if isinstance(src, dict) else None
+        if value is None:
+            dst.pop(keys[-1], None)
+        else:
+            dst[keys[-1]] = copy.deepcopy(value)
+
+
+def finish_function(ctx, name, function, project, location, function_id):
+    """Fills in what Google computes: state, url, Cloud Run service, defaults."""
+    number = ctx.state.project(project)["projectNumber"]
+    service_id = function_id.lower().replace("_", "-")
+    function["name"] = name
+    function["environment"] = "GEN_2"
+    function["state"] = "ACTIVE"
+    function["updateTime"] = now()
+    function["url"] = "https://%s-%s.cloudfunctions.net/%s" % (location, project, function_id)
+    service = function.setdefault("serviceConfig", {})
+    service["service"] = "projects/%s/locations/%s/services/%s" % (project, location, service_id)
+    service["uri"] = "https://%s-%s.%s.run.app" % (service_id, number, location)
+    service.setdefault("serviceAccountEmail", "%s-compute@developer.gserviceaccount.com" % number)
+    service.setdefault("availableMemory", "256M")
+    service.setdefault("timeoutSeconds", 60)
+    service.setdefault("ingressSettings", "ALLOW_ALL")
+    service.setdefault("allTrafficOnLatestRevision", True)
+    build = function.setdefault("buildConfig", {})
+    build.setdefault("dockerRepository", "projects/%s/locations/%s/repositories/gcf-artifacts" % (project, location))
+    trigger = function.get("eventTrigger")
+    if trigger:
+        trigger.setdefault("trigger", "projects/%s/locations/%s/triggers/%s-%06d" % (project, location, service_id, ctx.state.next_id("eventarc")))
+        trigger.setdefault("triggerRegion", location)
+        trigger.setdefault("retryPolicy", "RETRY_POLICY_DO_NOT_RETRY")
+        if trigger.get("pubsubTopic"):
+            trigger.setdefault("serviceAccountEmail", service["serviceAccountEmail"])
+    ctx.state["runServices"][service["service"]] = {"name": service["service"], "uri": service["uri"], "function": name}
+    return function
+
+
+def check_event_trigger(ctx, trigger, location):
+    """Google creates a missing trigger topic but needs an existing bucket."""
+    if not trigger:
+        return
+    topic = trigger.get("pubsubTopic")
+    if topic and topic not in ctx.state["topics"]:
+        ctx.state["topics"][topic] = {"name": topic}
+    for event_filter in trigger.get("eventFilters") or []:
+        if event_filter.get("attribute") == "bucket" and event_filter.get("value") not in ctx.state["buckets"]:
+            raise ApiError(400, "Cannot create a storage trigger: bucket %s does not exist." % event_filter.get("value"),
+                           "FAILED_PRECONDITION")
+
+
+def function_operation(ctx, project, location, function, verb):
+    op_name = "projects/%s/locations/%s/operations/%s" % (project, location, op_id(ctx, verb))
+    metadata = {
+        "@type": "type.googleapis.com/google.cloud.functions.v2.OperationMetadata",
+        "createTime": now(),
+        "endTime": now(),
+        "target": function["name"],
+        "verb": verb,
+        "apiVersion": "v2",
+        "requestResource": dict(function, **{"@type": "type.googleapis.com/google.cloud.functions.v2.Function"}),
+        "stages": [
+            {"name": "BUILD", "state": "COMPLETE", "message": "Build finished"},
+            {"name": "SERVICE", "state": "COMPLETE", "message": "Service updated"},
+        ],
+    }
+    return operation(ctx, op_name, function, "type.googleapis.com/google.cloud.functions.v2.Function", metadata)
+
+
+@route("GET", FUNCTION, "cloudfunctions", "functions.get")
+def functions_get(ctx, m):
+    return existing_function(ctx, function_name(m))
+
+
+@route("GET", FUNCTIONS, "cloudfunctions", "functions.list")
+def functions_list(ctx, m):
+    project, location = m.groups()
+    prefix = "projects/%s/locations/" % project
+    return {"functions": [f for n, f in sorted(ctx.state["functions"].items())
+                          if n.startswith(prefix) and (location == "-" or n.startswith(prefix + location + "/"))]}
+
+
+@route("POST", FUNCTIONS, "cloudfunctions", "functions.create", True)
+def functions_create(ctx, m):
+    project, location = m.groups()
+    function_id = ctx.q("functionId") or ((ctx.body or {}).get("name") or "").rsplit("/", 1)[-1]
+    if not re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", function_id):
+        raise ApiError(400, "Invalid function id %r: lowercase letters, digits and hyphens, starting with a letter, at most 63 characters." % function_id)
+    name = "projects/%s/locations/%s/functions/%s" % (project, location, function_id)
+    if name in ctx.state["functions"]:
+        raise ApiError(409, "Function %s already exists" % name)
+    function = copy.deepcopy(ctx.body or {})
+    check_event_trigger(ctx, function.get("eventTrigger"), location)
+    finish_function(ctx, name, function, project, location, function_id)
+    function["createTime"] = now()
+    ctx.state["functions"][name] = function
+    ctx.changed = True
+    return function_operation(ctx, project, location, function, "create")
+
+
+@route("PATCH", FUNCTION, "cloudfunctions", "functions.patch", True)
+def functions_patch(ctx, m):
+    project, location, function_id = m.groups()
+    name = function_name(m)
+    current = existing_function(ctx, name)
+    updated = copy.deepcopy(current)
+    mask = [p for p in (ctx.q("updateMask") or "").split(",") if p]
+    if mask:
+        apply_mask(updated, ctx.body or {}, mask)
+    else:
+        updated.update(copy.deepcopy(ctx.body or {}))
+    check_event_trigger(ctx, updated.get("eventTrigger"), location)
+    finish_function(ctx, name, updated, project, location, function_id)
+    ignored = ("updateTime",)
+    if {k: v for k, v in updated.items() if k not in ignored} != {k: v for k, v in current.items() if k not in ignored}:
+        ctx.state["functions"][name] = updated
+    else:
+        updated = current
+    op = function_operation(ctx, project, location, updated, "update")
+    ctx.changed = updated is not current
+    return op
+
+
+@route("DELETE", FUNCTION, "cloudfunctions", "functions.delete", True)
+def functions_delete(ctx, m):
+    project, location, _ = m.groups()
+    function = existing_function(ctx, function_name(m))
+    del ctx.state["functions"][function_name(m)]
+    ctx.changed = True
+    return function_operation(ctx, project, location, function, "delete")
+
+
+@route("POST", FUNCTIONS + r":generateUploadUrl", "cloudfunctions", "functions.generateUploadUrl")
+def functions_upload_url(ctx, m):
+    project, location = m.groups()
+    number = ctx.state.project(project)["projectNumber"]
+    obj = "%s.zip" % uuid.uuid4()
+    return {
+        "uploadUrl": "%s/upload/%s" % (ctx.base_url, obj),
+        "storageSource": {"bucket": "gcf-v2-uploads-%s.%s.cloudfunctions.appspot.com" % (number, location), "object": obj},
+    }
+
+
+@route("GET", r"/v2/projects/([^/]+)/locations/([^/]+)/runtimes", "cloudfunctions", "runtimes.list")
+def runtimes_list(ctx, m):
+    runtimes = []
+    for name, display, warnings in RUNTIMES:
+        runtime = {"name": name, "displayName": display, "stage": "GA", "environment": "GEN_2"}
+        if warnings:
+            runtime["warnings"] = warnings
+            runtime["stage"] = "DEPRECATED"
+        runtimes.append(runtime)
+    return {"runtimes": runtimes}
+
+
+@route("POST", FUNCTION + r":getIamPolicy", "cloudfunctions", "functions.getIamPolicy")
+@route("GET", FUNCTION + r":getIamPolicy", "cloudfunctions", "functions.getIamPolicy")
+def functions_get_iam(ctx, m):
+    existing_function(ctx, function_name(m))
+    return get_policy(ctx, function_name(m))
+
+
+@route("POST", FUNCTION + r":setIamPolicy", "cloudfunctions", "functions.setIamPolicy", True)
+def functions_set_iam(ctx, m):
+    existing_function(ctx, function_name(m))
+    return set_policy(ctx, function_name(m))
+
+
+@route("PUT", r"/upload/([0-9a-f-]+\.zip)", "storage", "upload.put", True)
+def upload_put(ctx, m):
+    uploads = os.path.join(ctx.handler.server.data_dir, "uploads")
+    os.makedirs(uploads, exist_ok=True)
+    with open(os.path.join(uploads, m.group(1)), "wb") as f:
+        f.write(ctx.raw)
+    ctx.changed = True
+    return {}
+
+
+RUN_SERVICE = r"/(?:apis/serving\.knative\.dev/)?v[12]/projects/([^/]+)/locations/([^/]+)/services/([^/:]+)"
+
+
+def run_service_name(m):
+    return "projects/%s/locations/%s/services/%s" % m.groups()
+
+
+def existing_run_service(ctx, m):
+    service = ctx.state["runServices"].get(run_service_name(m))
+    if service is None:
+        raise ApiError(404, "Resource '%s' of kind 'SERVICE' in region '%s' in project '%s' does not exist." % (m.group(3), m.group(2), m.group(1)))
+    return service
+
+
+@route("GET", RUN_SERVICE, "run", "services.get")
+def run_services_get(ctx, m):
+    service = existing_run_service(ctx, m)
+    return {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": m.group(3), "namespace": ctx.state.project(m.group(1))["projectNumber"]},
+        "status": {"url": service["uri"], "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+@route("GET", RUN_SERVICE + r":getIamPolicy", "run", "services.getIamPolicy")
+@route("POST", RUN_SERVICE + r":getIamPolicy", "run", "services.getIamPolicy")
+def run_services_get_iam(ctx, m):
+    existing_run_service(ctx, m)
+    return get_policy(ctx, run_service_name(m))
+
+
+@route("POST", RUN_SERVICE + r":setIamPolicy", "run", "services.setIamPolicy", True)
+def run_services_set_iam(ctx, m):
+    existing_run_service(ctx, m)
+    return set_policy(ctx, run_service_name(m))
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+def zip_members(data):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sorted(z.namelist())
+    except zipfile.BadZipFile:
+        return None
+
+
+class Handler(QuietHandler):
+    server_version = "google-apis-standin/1"
+
+    def handle_any(self):
+        raw = self.read_body()
+        split = urllib.parse.urlsplit(self.path)
+        path = urllib.parse.unquote(split.path)
+        query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+        body = None
+        if raw and "json" in (self.headers.get("Content-Type") or "json") and not path.startswith("/upload/"):
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+        record = {
+            "ts": now(),
+            "method": self.command,
+            "path": path,
+            "query": {k: (v[0] if len(v) == 1 else v) for k, v in query.items()},
+            "body": body,
+            "api": None,
+            "rpc": None,
+            "mutating": False,
+            "changed": False,
+        }
+        if raw and body is None:
+            record["bodyBytes"] = len(raw)
+        status, payload = 404, None
+        for method, pattern, api, rpc, mutating, fn in ROUTES:
+            if method != self.command:
+                continue
+            m = pattern.match(path)
+            if not m:
+                continue
+            record.update(api=api, rpc=rpc, mutating=mutating)
+            state = self.server.state
+            with state.lock:
+                ctx = Context(self, state, query, body, raw)
+                snapshot = json.dumps(state.data, sort_keys=True)
+                try:
+                    payload = fn(ctx, m)
+                    status = 200
+                except ApiError as error:
+                    status, payload = error.code, {"error": {"code": error.code, "message": error.message, "status": error.status}}
+                    state.data = json.loads(snapshot)  # a failed call changes nothing
+                    ctx.changed = False
+                else:
+                    if json.dumps(state.data, sort_keys=True) != snapshot:
+                        state.save()
+                record["changed"] = bool(ctx.changed)
+            if rpc == "upload.put":
+                record["upload"] = {"size": len(raw), "zipMembers": zip_members(raw)}
+            break
+        else:
+            payload = {"error": {"code": 404, "message": "The stand-in has no route for %s %s" % (self.command, path), "status": "NOT_FOUND"}}
+            sys.stderr.write("UNHANDLED %s %s\n" % (self.command, self.path))
+        record["status"] = status
+        self.server.log.write(record)
+        data = json.dumps(payload).encode("utf-8")
+        self.send_bytes(status, data, "application/json; charset=UTF-8")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port-file", help="write the chosen port to this file once listening")
+    parser.add_argument("--data-dir", required=True, help="state.json, requests.jsonl and uploads/")
+    args = parser.parse_args(argv)
+    os.makedirs(args.data_dir, exist_ok=True)
+    server = make_server(Handler)
+    server.data_dir = args.data_dir
+    server.state = State(os.path.join(args.data_dir, "state.json"))
+    server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
+    return serve(server, "google_apis", args.port_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+// Runs the real `yo` CLI on the built generator, as users do. yo run as root drops to
+// uid 1000, so as root the folders it writes (and its HOME) belong to that user.
+import { chmodSync, chownSync, mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, tempDir } from './generate.js';
+import { run } from './tools.js';
+import type { RunResult } from './tools.js';
+
+const YO = path.join(ROOT, 'node_modules/yo/lib/cli.js');
+const asRoot = process.getuid?.() === 0;
+
+/** A folder yo may write into. */
+export function yoDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  if (asRoot) chownSync(dir, 1000, 1000);
+  return dir;
+}
+
+let shared: { home: string; nodePath: string } | undefined;
+function yoEnvironment() {
+  if (!shared) {
+    const home = yoDir('yo-home');
+    // yo finds generator-* packages on NODE_PATH, as it would after `npm link`.
+    const nodePath = tempDir('yo-node-path');
+    chmodSync(nodePath, 0o755);
+    symlinkSync(ROOT, path.join(nodePath, 'generator-arpypi'));
+    shared = { home, nodePath };
+  }
+  return shared;
+}
+
+export function yo(cwd: string, args: readonly string[]): RunResult {
+  const { home, nodePath } = yoEnvironment();
+  mkdirSync(cwd, { recursive: true });
+  return run(process.execPath, [YO, ...args, '--no-insight'], {
+    cwd,
+    input: '',
+    env: { ...process.env, HOME: home, NODE_PATH: nodePath, CI: 'true', CLOUDSDK_CONFIG: path.join(home, 'gcloud') },
+  });
+}
+
+/** Splits a command line as the README writes it: spaces, and single-quoted words. */
+export function words(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
+}

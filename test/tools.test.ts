@@ -1,0 +1,138 @@
+// Layer 3: the generated repository's own tools, run on it for each combination.
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMBOS, functionNames, generate, listFiles, read, tempDir } from './support/generate.js';
+import { gcloudParse, ok, requirePython, run, which } from './support/tools.js';
+
+/** A token with every character that breaks naive substitution: / & | \ */
+const TOKEN = 'ya29.a0Af/b&c|d\\e+f=g';
+const ENCODED = 'ya29.a0Af%2Fb%26c%7Cd%5Ce%2Bf%3Dg';
+
+/** A stand-in gcloud that prints TOKEN for `auth print-access-token`. */
+function stubGcloud(behaviour: 'token' | 'fail' = 'token'): string {
+  const bin = tempDir('stub-gcloud');
+  const script = behaviour === 'token'
+    ? `#!/bin/sh\n[ "$1 $2" = "auth print-access-token" ] || exit 2\nprintf '%s\\n' '${TOKEN.replaceAll("'", "'\\''")}'\n`
+    : '#!/bin/sh\necho "ERROR: (gcloud.auth.print-access-token) no credentials" >&2\nexit 1\n';
+  writeFileSync(path.join(bin, 'gcloud'), script);
+  chmodSync(path.join(bin, 'gcloud'), 0o755);
+  return bin;
+}
+
+describe.each(COMBOS)('$name: generated repository checked by its own tools', (combo) => {
+  let dir: string;
+  const python = requirePython();
+  const { projectId, region, repository, auth } = combo.options as Record<string, string>;
+  const envFor = (bin: string) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, PROJECT: projectId, REGION: region, REPO: repository });
+
+  beforeAll(async () => {
+    dir = await generate(combo);
+    ok('git', ['init', '-q', dir]);
+  });
+
+  it('every cloudbuild.yaml and trigger passes gcloud\'s parser', () => {
+    const files = listFiles(dir);
+    const configs = files.filter((f) => f.endsWith('cloudbuild.yaml')).map((f) => path.join(dir, f));
+    const triggers = files.filter((f) => f.startsWith('triggers/')).map((f) => path.join(dir, f));
+    expect(configs).toHaveLength(1 + functionNames(combo).length);
+    expect(triggers).toHaveLength(1 + functionNames(combo).length);
+    expect(gcloudParse('build', configs)).toEqual([]);
+    expect(gcloudParse('trigger', triggers)).toEqual([]);
+  });
+
+  it('gcloud\'s parser rejects a config or trigger with a field it does not know', () => {
+    const broken = tempDir('broken');
+    writeFileSync(path.join(broken, 'cloudbuild.yaml'), `${read(dir, 'package/cloudbuild.yaml')}\ntimeoutt: 600s\n`);
+    writeFileSync(path.join(broken, 'trigger.yaml'), read(dir, 'triggers/package.yaml').replace('filename:', 'filenam:'));
+    expect(gcloudParse('build', [path.join(broken, 'cloudbuild.yaml')])).toHaveLength(1);
+    expect(gcloudParse('trigger', [path.join(broken, 'trigger.yaml')])).toHaveLength(1);
+  });
+
+  it('every script passes shellcheck', () => {
+    which('shellcheck');
+    const scripts = listFiles(dir).filter((f) => f.endsWith('.sh'));
+    expect(scripts).toEqual(['scripts/prepare-requirements.sh']);
+    ok('shellcheck', ['--severity=style', ...scripts.map((f) => path.join(dir, f))]);
+  });
+
+  it('the package builds, passes twine check and its own tests', () => {
+    which('twine');
+    const out = tempDir('dist');
+    ok(python, ['-m', 'build', '--no-isolation', '--outdir', out, '.'], { cwd: path.join(dir, 'package') });
+    const dists = listFiles(out);
+    expect(dists).toHaveLength(2);
+    ok('twine', ['check', '--strict', ...dists.map((f) => path.join(out, f))]);
+    const tests = ok(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], { cwd: path.join(dir, 'package') });
+    expect(tests.stdout).toMatch(/2 passed/);
+  });
+
+  it('each function\'s test passes against the package', () => {
+    for (const name of functionNames(combo)) {
+      const result = ok(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], {
+        cwd: path.join(dir, 'functions', name),
+        env: { ...process.env, PYTHONPATH: path.join(dir, 'package/src') },
+      });
+      expect(result.stdout, name).toMatch(/2 passed/);
+    }
+  });
+
+  it('prepare-requirements.sh renders exactly the expected line, prints no token, and the result is git-ignored but uploaded', () => {
+    const name = functionNames(combo)[0];
+    const fnDir = path.join(dir, 'functions', name);
+    const result = ok('bash', ['../../scripts/prepare-requirements.sh'], { cwd: fnDir, env: envFor(stubGcloud()) });
+    const host = `${region}-python.pkg.dev/${projectId}/${repository}/simple/`;
+    const expected = auth === 'token'
+      ? `--extra-index-url https://oauth2accesstoken:${ENCODED}@${host}`
+      : `--extra-index-url https://${host}`;
+    const lines = read(fnDir, 'requirements.txt').split('\n');
+    expect(lines.filter((l) => l.startsWith('--'))).toEqual([expected]);
+    expect(lines).toContain(String(combo.options.packageName));
+    expect(result.stdout + result.stderr).not.toContain(TOKEN);
+    expect(result.stdout + result.stderr).not.toContain(ENCODED);
+    expect(ok('git', ['check-ignore', 'requirements.txt'], { cwd: fnDir }).stdout.trim()).toBe('requirements.txt');
+    expect(run('git', ['check-ignore', '-q', 'requirements.txt.tmpl'], { cwd: fnDir }).status).toBe(1);
+    const upload = ok('gcloud', ['meta', 'list-files-for-upload', '.'], { cwd: fnDir }).stdout.split('\n').filter(Boolean).sort();
+    expect(upload).toEqual(['main.py', 'requirements.txt']);
+  });
+
+  it('prepare-requirements.sh fails loudly and writes nothing on a missing value, a failed token or a left-over placeholder', () => {
+    const fnDir = tempDir('fn');
+    mkdirSync(path.join(fnDir, 'scripts'));
+    copyFileSync(path.join(dir, 'scripts/prepare-requirements.sh'), path.join(fnDir, 'scripts/p.sh'));
+    const work = path.join(fnDir, 'f');
+    mkdirSync(work);
+    const template = read(dir, `functions/${functionNames(combo)[0]}/requirements.txt.tmpl`);
+    writeFileSync(path.join(work, 'requirements.txt.tmpl'), template);
+    const runIt = (env: NodeJS.ProcessEnv) => run('bash', ['../scripts/p.sh'], { cwd: work, env });
+
+    const noProject = runIt({ ...envFor(stubGcloud()), PROJECT: '' });
+    expect(noProject.status).not.toBe(0);
+    expect(noProject.stderr).toContain('PROJECT is not set');
+
+    const badToken = runIt({ ...envFor(stubGcloud('fail')), AUTH: 'token' });
+    expect(badToken.status).not.toBe(0);
+    expect(badToken.stderr).toContain('gcloud auth print-access-token failed');
+
+    writeFileSync(path.join(work, 'requirements.txt.tmpl'), `${template}{{OTHER}}\n`);
+    const leftover = runIt({ ...envFor(stubGcloud()), AUTH: 'token' });
+    expect(leftover.status).not.toBe(0);
+    expect(leftover.stderr).toContain('{{OTHER}}');
+    expect(leftover.stdout + leftover.stderr).not.toContain(ENCODED);
+    expect(listFiles(work)).toEqual(['requirements.txt.tmpl']);
+  });
+});
+
+describe('the tools themselves', () => {
+  it('shellcheck fails on a script with a quoting bug', () => {
+    const d = tempDir('sc');
+    writeFileSync(path.join(d, 'bad.sh'), '#!/usr/bin/env bash\nrm -rf $1/*\n');
+    expect(run('shellcheck', [path.join(d, 'bad.sh')]).status).not.toBe(0);
+  });
+
+  it('the stand-in gcloud prints the token only when asked for one', () => {
+    const bin = stubGcloud();
+    expect(run(path.join(bin, 'gcloud'), ['auth', 'print-access-token']).stdout.trim()).toBe(TOKEN);
+    expect(readFileSync(path.join(bin, 'gcloud'), 'utf8')).toContain('print-access-token');
+  });
+});
