@@ -1,7 +1,6 @@
 // Asks, on a terminal, for the options that have a prompt and no value yet: the
 // same questions, suggested defaults and rules as the Yeoman generator's prompts,
 // through node:readline, so that the bin needs no Yeoman environment to ask.
-import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../generators/core/answers.js';
 import type { DefaultContext, OptionSpec } from '../generators/core/options.js';
 
@@ -12,6 +11,8 @@ export type Asker = (
 ) => Promise<Record<string, unknown>>;
 
 export const askOnTerminal: Asker = async (specs, values, ctx) => {
+  // Imported here so that a bundle of the bin loads readline only when it asks.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   const closed = new AbortController();
   rl.on('close', () => closed.abort());

@@ -29,9 +29,9 @@ const rows = readmeRows();
 
 describe('bad input, as the README table says', () => {
   let repo: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     repo = yoDir('bad-input-repo');
-    const made = yo(repo, withBase(['arpypi', '--function', 'hello']));
+    const made = await yo(repo, withBase(['arpypi', '--function', 'hello']));
     expect(made.status, made.stdout + made.stderr).toBe(0);
   });
 
@@ -40,11 +40,12 @@ describe('bad input, as the README table says', () => {
     expect(rows.filter((r) => r.command[0] === 'arpypi:function').length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(rows)('$command.0 $command.1 $command.2 $command.3', ({ command, message }) => {
+  // Each row is a separate yo process; they share nothing but the read-only repository.
+  it.concurrent.each(rows)('$command.0 $command.1 $command.2 $command.3', async ({ command, message }) => {
     const app = command[0] === 'arpypi';
     const dir = app ? yoDir('bad-input') : repo;
     const before = snapshot(dir);
-    const result = yo(dir, app ? withBase(command) : [...command, '--yes']);
+    const result = await yo(dir, app ? withBase(command) : [...command, '--yes']);
     expect(result.status).toBe(1);
     expect(result.stderr.split('\n')).toContain(message);
     expect(snapshot(dir)).toEqual(before);

@@ -4,8 +4,8 @@
     import gcloud_env
     env = gcloud_env.gcloud_env(port, "my-project", config_dir)   # add to os.environ
 
-    python3 test/standins/gcloud_env.py --port PORT [--project P] [--config-dir DIR]
-        prints `export NAME=value` lines (eval them in a shell)
+    python3 test/standins/gcloud_env.py --port PORT [--project P] [--config-dir DIR] [--json]
+        prints `export NAME=value` lines (eval them in a shell), or one JSON object
 
 Every API gcloud touches for the supported commands is overridden to
 http://127.0.0.1:PORT/; credentials are disabled, prompts are off, and gcloud
@@ -13,7 +13,7 @@ keeps its configuration (and logs) in a throw-away CLOUDSDK_CONFIG directory.
 """
 
 import argparse
-import os
+import json
 import shlex
 import sys
 import tempfile
@@ -66,8 +66,13 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--project", default="p")
     parser.add_argument("--config-dir", help="CLOUDSDK_CONFIG to use (default: a new temporary directory)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of export lines")
     args = parser.parse_args(argv)
-    for key, value in sorted(gcloud_env(args.port, args.project, args.config_dir).items()):
+    env = gcloud_env(args.port, args.project, args.config_dir)
+    if args.json:
+        print(json.dumps(env, indent=2, sort_keys=True))
+        return 0
+    for key, value in sorted(env.items()):
         print("export %s=%s" % (key, shlex.quote(value)))
     return 0
 

@@ -69,6 +69,9 @@ def test_gcloud_env_cli_prints_exports():
     assert "export CLOUDSDK_CORE_PROJECT=x" in out
     assert "export CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true" in out
     assert len([line for line in out.splitlines() if "ENDPOINT_OVERRIDES" in line]) == len(gcloud_env.APIS)
+    as_json = json.loads(subprocess.run([sys.executable, os.path.join(HERE, "gcloud_env.py"), "--port", "4242", "--json",
+                                         "--config-dir", "/nonexistent"], capture_output=True, text=True, check=True).stdout)
+    assert as_json == gcloud_env.gcloud_env(4242, "p", "/nonexistent")
 
 
 TRIGGER = """\
@@ -121,8 +124,6 @@ def test_builds_triggers_import_list_describe(gapi, tmp_path):
                                   "--region=%s" % REGION, "--format=json").stdout)
     assert described["resourceName"] == "projects/%s/locations/%s/triggers/publish-package" % (PROJECT, REGION)
     assert described["id"]
-    missing = gcloud(gapi, tmp_path, "builds", "triggers", "describe", "nope", check=False)
-    assert missing.returncode != 0 and "NOT_FOUND" in missing.stderr
 
 
 @pytest.fixture
@@ -182,9 +183,9 @@ def test_functions_deploy_http_then_redeploy(gapi, tmp_path, function_source):
     assert {"role": "roles/run.invoker", "members": ["allUsers"]} in set_iam["body"]["policy"]["bindings"]
     assert set_iam["changed"]
 
-    described = json.loads(gcloud(gapi, tmp_path, "functions", "describe", "hello", "--gen2",
-                                  "--region=%s" % REGION, "--format=json").stdout)
-    assert described["serviceConfig"]["availableMemory"] == "256Mi" and described["state"] == "ACTIVE"
+    stored = json.load(open(os.path.join(gapi.data_dir, "state.json")))["functions"]
+    function = stored["projects/%s/locations/%s/functions/hello" % (PROJECT, REGION)]
+    assert function["serviceConfig"]["availableMemory"] == "256Mi" and function["state"] == "ACTIVE"
 
 
 def test_functions_deploy_event_triggers(start_server, tmp_path, function_source):
@@ -233,45 +234,61 @@ BUILDER = "serviceAccount:builder@%s.iam.gserviceaccount.com" % PROJECT
 def setup_run(gapi, tmp_path):
     """What a setup script does: describe-or-create, then idempotent bindings.
 
-    Two independent lanes run side by side to halve the wall time.
+    Two independent lanes run side by side (each with its own CLOUDSDK_CONFIG)
+    to halve the wall time. Returns the project number and bucket gcloud printed.
     """
-    base = tmp_path
+    out = {}
 
     def ensure(workdir, describe, create):
         if gcloud(gapi, workdir, *describe, check=False).returncode != 0:
             gcloud(gapi, workdir, *create)
 
     def lane_a():
-        tmp_path = base / "lane-a"
-        gcloud(gapi, tmp_path, "services", "enable", "artifactregistry.googleapis.com", "cloudbuild.googleapis.com",
+        work = tmp_path / "lane-a"
+        gcloud(gapi, work, "services", "enable", "artifactregistry.googleapis.com", "cloudbuild.googleapis.com",
                "cloudfunctions.googleapis.com")
-        ensure(tmp_path, ["artifacts", "repositories", "describe", "pkgs", "--location=us-east4"],
+        ensure(work, ["artifacts", "repositories", "describe", "pkgs", "--location=us-east4"],
                ["artifacts", "repositories", "create", "pkgs", "--repository-format=python", "--location=us-east4"])
-        gcloud(gapi, tmp_path, "artifacts", "repositories", "add-iam-policy-binding", "pkgs", "--location=us-east4",
+        gcloud(gapi, work, "artifacts", "repositories", "add-iam-policy-binding", "pkgs", "--location=us-east4",
                "--member=serviceAccount:%s" % SA_EMAIL, "--role=roles/artifactregistry.writer")
-        ensure(tmp_path, ["pubsub", "topics", "describe", "jobs"], ["pubsub", "topics", "create", "jobs"])
+        out["number"] = gcloud(gapi, work, "projects", "describe", PROJECT, "--format=value(projectNumber)").stdout.strip()
 
     def lane_b():
-        tmp_path = base / "lane-b"
-        ensure(tmp_path, ["iam", "service-accounts", "describe", SA_EMAIL],
+        work = tmp_path / "lane-b"
+        ensure(work, ["iam", "service-accounts", "describe", SA_EMAIL],
                ["iam", "service-accounts", "create", SA_NAME, "--display-name=Package publisher"])
-        gcloud(gapi, tmp_path, "iam", "service-accounts", "add-iam-policy-binding", SA_EMAIL,
+        gcloud(gapi, work, "iam", "service-accounts", "add-iam-policy-binding", SA_EMAIL,
                "--member=%s" % BUILDER, "--role=roles/iam.serviceAccountUser")
-        gcloud(gapi, tmp_path, "projects", "add-iam-policy-binding", PROJECT, "--member=serviceAccount:%s" % SA_EMAIL,
+        gcloud(gapi, work, "projects", "add-iam-policy-binding", PROJECT, "--member=serviceAccount:%s" % SA_EMAIL,
                "--role=roles/logging.logWriter", "--condition=None")
+        ensure(work, ["pubsub", "topics", "describe", "jobs"], ["pubsub", "topics", "create", "jobs"])
+        out["bucket"] = json.loads(gcloud(gapi, work, "storage", "buckets", "describe", "gs://artifacts-bucket",
+                                          "--format=json").stdout)
 
     with ThreadPoolExecutor(2) as pool:
         for future in [pool.submit(lane_a), pool.submit(lane_b)]:
             future.result()
+    return out
+
+
+def get_json(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def test_setup_commands_are_state_aware_and_a_rerun_changes_nothing(start_server, tmp_path):
     data = tmp_path / "gcp"
     data.mkdir()
-    (data / "state.json").write_text(json.dumps({"buckets": {"artifacts-bucket": {}},
+    (data / "state.json").write_text(json.dumps({"buckets": {"artifacts-bucket": {"location": "US-EAST4"}},
                                                  "projects": {PROJECT: {"projectNumber": "555000111222"}}}))
     first_server = start_server("google_apis.py", data_dir=data)
-    setup_run(first_server, tmp_path)
+    out = setup_run(first_server, tmp_path)
+    assert out["number"] == "555000111222"
+    assert out["bucket"]["name"] == "artifacts-bucket" and out["bucket"]["location"] == "US-EAST4"
+
     first = first_server.requests()
     created = sorted(r["rpc"] for r in first if r["rpc"].endswith(".create"))
     assert created == ["repositories.create", "serviceAccounts.create", "topics.create"]
@@ -284,6 +301,8 @@ def test_setup_commands_are_state_aware_and_a_rerun_changes_nothing(start_server
                                              "cloudfunctions.googleapis.com"]}
     repo_create = next(r for r in first if r["rpc"] == "repositories.create")
     assert repo_create["query"]["repositoryId"] == "pkgs" and repo_create["body"]["format"] == "PYTHON"
+    sa_create = next(r for r in first if r["rpc"] == "serviceAccounts.create")
+    assert sa_create["body"] == {"accountId": SA_NAME, "serviceAccount": {"displayName": "Package publisher"}}
 
     # A restart keeps the state; the same run again creates and changes nothing.
     assert first_server.stop()[0] == 0
@@ -294,39 +313,34 @@ def test_setup_commands_are_state_aware_and_a_rerun_changes_nothing(start_server
     assert not [r for r in second if r["rpc"].endswith(".create") or r["status"] >= 400]
     # gcloud's add-iam-policy-binding always sends setIamPolicy; a no-op keeps the etag.
     sets = [r for r in second if r["rpc"].endswith("setIamPolicy")]
-    assert len(sets) == 3 and all(not r["changed"] for r in sets)
+    assert len(sets) == 3 and all(r["mutating"] and not r["changed"] for r in sets)
 
-    # Reads show what the first run made.
-    def read(lane, *args):
-        return json.loads(gcloud(gapi, tmp_path / ("read-%d" % lane), *args, "--format=json").stdout)
-
+    # gcloud reads back what the first run made.
     reads = [
-            ("services", "list", "--enabled"),
-            ("projects", "get-iam-policy", PROJECT),
-            ("artifacts", "repositories", "get-iam-policy", "pkgs", "--location=us-east4"),
-            ("projects", "describe", PROJECT),
-            ("storage", "buckets", "describe", "gs://artifacts-bucket"),
-            ("iam", "service-accounts", "describe", SA_EMAIL),
+        ("services", "list", "--enabled"),
+        ("projects", "get-iam-policy", PROJECT),
+        ("artifacts", "repositories", "get-iam-policy", "pkgs", "--location=us-east4"),
     ]
     with ThreadPoolExecutor(2) as pool:
-        services, policy, repo_policy, project, bucket, account = pool.map(
-            lambda i: read(i, *reads[i]), range(len(reads)))
+        services, policy, repo_policy = pool.map(
+            lambda i: json.loads(gcloud(gapi, tmp_path / ("read-%d" % i), *reads[i], "--format=json").stdout),
+            range(len(reads)))
     assert sorted(s["config"]["name"] for s in services) == ["artifactregistry.googleapis.com",
                                                            "cloudbuild.googleapis.com", "cloudfunctions.googleapis.com"]
     assert {"role": "roles/logging.logWriter", "members": ["serviceAccount:%s" % SA_EMAIL]} in policy["bindings"]
     assert repo_policy["bindings"] == [{"role": "roles/artifactregistry.writer", "members": ["serviceAccount:%s" % SA_EMAIL]}]
-    assert project["projectNumber"] == "555000111222"
-    assert bucket["name"] == "artifacts-bucket"
-    assert account["displayName"] == "Package publisher"
 
-    absent = gcloud(gapi, tmp_path, "storage", "buckets", "describe", "gs://absent-bucket", check=False)
-    assert absent.returncode != 0 and "not found" in absent.stderr
-    with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(gapi.url + "v1/projects/%s/topics/absent" % PROJECT, timeout=10)
-    assert json.loads(raised.value.read())["error"]["status"] == "NOT_FOUND"
+    # Absent things are 404s with a Google error body.
+    for path in ("storage/v1/b/absent-bucket", "v1/projects/%s/topics/absent" % PROJECT,
+                 "v1/projects/-/serviceAccounts/absent@%s.iam.gserviceaccount.com" % PROJECT,
+                 "v1/projects/%s/locations/us-east4/repositories/absent" % PROJECT):
+        status, body = get_json(gapi.url + path)
+        assert status == 404 and body["error"]["code"] == 404 and body["error"]["message"], path
 
-    # A binding that is really new does change the policy and its etag.
-    before = read(0, "projects", "get-iam-policy", PROJECT)["etag"]
-    gcloud(gapi, tmp_path, "projects", "add-iam-policy-binding", PROJECT, "--member=%s" % BUILDER,
+    # A binding that is really new does change the policy and bumps its etag.
+    etag = policy["etag"]
+    gcloud(gapi, tmp_path / "read-0", "projects", "add-iam-policy-binding", PROJECT, "--member=%s" % BUILDER,
            "--role=roles/cloudbuild.builds.builder", "--condition=None")
-    assert gapi.requests()[-1]["changed"] and read(0, "projects", "get-iam-policy", PROJECT)["etag"] != before
+    assert gapi.requests()[-1]["rpc"] == "projects.setIamPolicy" and gapi.requests()[-1]["changed"]
+    state = json.load(open(data / "state.json"))
+    assert state["iamPolicies"]["projects/%s" % PROJECT]["etag"] != etag

@@ -1,9 +1,9 @@
 // Runs the real `yo` CLI on the built generator, as users do. yo run as root drops to
 // uid 1000, so as root the folders it writes (and its HOME) belong to that user.
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from './generate.js';
-import { run } from './tools.js';
 import type { RunResult } from './tools.js';
 
 const YO = path.join(ROOT, 'node_modules/yo/lib/cli.js');
@@ -29,13 +29,21 @@ function yoEnvironment() {
   return shared;
 }
 
-export function yo(cwd: string, args: readonly string[]): RunResult {
+export function yo(cwd: string, args: readonly string[]): Promise<RunResult> {
   const { home, nodePath } = yoEnvironment();
   mkdirSync(cwd, { recursive: true });
-  return run(process.execPath, [YO, ...args, '--no-insight'], {
-    cwd,
-    input: '',
-    env: { ...process.env, HOME: home, NODE_PATH: nodePath, CI: 'true', CLOUDSDK_CONFIG: path.join(home, 'gcloud') },
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [YO, ...args, '--no-insight'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: home, NODE_PATH: nodePath, CI: 'true', CLOUDSDK_CONFIG: path.join(home, 'gcloud') },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
