@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runBuild } from './support/cloudbuild.js';
+import { resolveSubstitutions, runBuild } from './support/cloudbuild.js';
 import type { BuildResult, BuildRun } from './support/cloudbuild.js';
 import { generate, read, tempDir } from './support/generate.js';
 import type { Combo } from './support/generate.js';
@@ -124,6 +124,11 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
       ['install-tools', 0], ['test', 0], ['build', 0], ['check-dist', 0], ['check-version-unpublished', 0], ['upload', 0],
     ]);
     expect(first.substitutions._PYPI_URL).toBe(index.url);
+    // Without the test's override, the same seam names the real repository.
+    for (const config of ['package/cloudbuild.yaml', 'functions/hello/cloudbuild.yaml']) {
+      const values = resolveSubstitutions(parse(read(repo, config)), { PROJECT_ID: PROJECT }, parse(read(repo, 'triggers/package.yaml')).substitutions);
+      expect(values._PYPI_URL, config).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/py-e2e/`);
+    }
     expect(uploads().map((r) => r.status)).toEqual([200, 200]);
     const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}simple/acme-e2e-utils/`]);
     expect(simple.stdout).toMatch(/acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl/i);

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMBOS, generate, listFiles, ROOT, tempDir } from './support/generate.js';
-import { pipelines, referencesIn, substitutionProblems } from './support/substitutions.js';
+import { missingFromTrigger, pipelines, referencesIn, substitutionProblems } from './support/substitutions.js';
 import { finishApp, pickValues } from '../dist/generators/core/answers.js';
 import { APP_OPTIONS } from '../dist/generators/core/options.js';
 import { buildModel } from '../dist/generators/core/model.js';
@@ -23,6 +23,7 @@ describe.each(COMBOS)('$name', (combo) => {
     for (const { config, trigger } of runs) {
       expect(substitutionProblems(config, trigger.trigger.substitutions), trigger.file).toEqual([]);
       expect(substitutionProblems(config), `${config} by hand`).toEqual([]);
+      expect(missingFromTrigger(config, trigger.trigger.substitutions), trigger.file).toEqual([]);
     }
   });
 });

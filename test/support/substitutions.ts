@@ -75,6 +75,17 @@ export function substitutionProblems(configFile: string, triggerSubstitutions: R
   return problems;
 }
 
+/**
+ * A trigger must set every substitution its config declares, derived ones (whose
+ * value refers to others) aside: the trigger is where a region or repository changes.
+ */
+export function missingFromTrigger(configFile: string, triggerSubstitutions: Record<string, string> = {}): string[] {
+  const own = (loadYaml(configFile).substitutions ?? {}) as Record<string, string>;
+  return Object.entries(own)
+    .filter(([name, value]) => !String(value).includes('$') && !(name in triggerSubstitutions))
+    .map(([name]) => name);
+}
+
 /** Every build config of a repository with the trigger that runs it. */
 export function pipelines(dir: string, triggerFiles: readonly string[]): { config: string; trigger: TriggerFile }[] {
   return triggerFiles.map((file) => {
