@@ -15,9 +15,10 @@ function expectedFiles(combo: Combo): string[] {
     `triggers/fn-${name}.yaml`,
   ];
   return [
-    '.gitignore', '.yo-rc.json', 'README.md', 'package/README.md', 'package/cloudbuild.yaml', 'package/pyproject.toml',
-    `package/src/${mod}/__init__.py`, `package/tests/test_${mod}.py`, 'scripts/check-version-unpublished.py',
-    'scripts/prepare-requirements.sh', 'triggers/package.yaml',
+    '.gitignore', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml', 'package/README.md', 'package/cloudbuild.yaml',
+    'package/pyproject.toml', `package/src/${mod}/__init__.py`, `package/tests/test_${mod}.py`,
+    'scripts/check-version-unpublished.py', 'scripts/prepare-requirements.sh', 'scripts/setup-gcp.sh',
+    'triggers/package.yaml', 'triggers/pull-request.yaml',
     ...functionNames(combo).flatMap(perFunction),
   ].sort();
 }
@@ -79,7 +80,38 @@ describe.each(COMBOS)('$name', (combo) => {
       expect(args).toContain(`--entry-point=${o.entryPoint ?? 'handler'}`);
       expect(args).toContain(o.allowUnauthenticated ? '--allow-unauthenticated' : '--no-allow-unauthenticated');
       expect(args).toContain(`--runtime=${o.runtime ?? `python${String(combo.options.pythonVersion).replace('.', '')}`}`);
-      expect(read(dir, `functions/${fn.name}/main.py`)).toContain(`def ${o.entryPoint ?? 'handler'}(request):`);
+      const trigger = String(o.trigger ?? 'http');
+      const account = String(o.serviceAccount ?? `fn-${fn.name}@${combo.options.projectId}.iam.gserviceaccount.com`);
+      expect(args).toContain(trigger === 'http' ? '--trigger-http' : `--trigger-${trigger.replace(':', '=')}`);
+      expect(args).toContain(`--service-account=${account}`);
+      if (trigger !== 'http') expect(args).toContain(`--trigger-service-account=${account}`);
+      expect(args.filter((a) => a.startsWith('--trigger-') && a !== '--trigger-service-account=' + account)).toHaveLength(1);
+      const parameter = (o.trigger ?? 'http') === 'http' ? 'request' : 'cloud_event';
+      expect(read(dir, `functions/${fn.name}/main.py`)).toContain(`def ${o.entryPoint ?? 'handler'}(${parameter}):`);
+    }
+  });
+
+  it('runs every trigger as the build account, and every build under it logs to Cloud Logging', () => {
+    for (const file of listFiles(dir).filter((f) => f.startsWith('triggers/'))) {
+      const trigger = parse(read(dir, file));
+      expect(trigger.serviceAccount, file).toMatch(/^projects\/[a-z0-9-]+\/serviceAccounts\/arpypi-build@/);
+      expect(parse(read(dir, trigger.filename)).options?.logging, trigger.filename).toBe('CLOUD_LOGGING_ONLY');
+    }
+  });
+
+  it('checks pull requests with every test and no publishing step', () => {
+    const pr = parse(read(dir, 'cloudbuild-pr.yaml'));
+    expect(pr.steps.map((s: { id: string }) => s.id)).toEqual(['install-tools', 'test-package', ...functionNames(combo).map((n) => `test-${n}`)]);
+    expect(JSON.stringify(pr)).not.toMatch(/twine|upload|deploy/);
+    expect(parse(read(dir, 'triggers/pull-request.yaml')).github.pullRequest.branch).toBe(`^${String(combo.options.branch ?? 'main').replace('.', '\\.')}$`);
+  });
+
+  it('lists every function with its trigger in the README', () => {
+    const readme = read(dir, 'README.md');
+    for (const fn of [...combo.more, ...(combo.options.function ? [{ name: String(combo.options.function) }] : [])]) {
+      const trigger = String((fn as { options?: { trigger?: string } }).options?.trigger ?? 'http');
+      const label = trigger === 'http' ? 'HTTP' : trigger.startsWith('topic:') ? `Pub/Sub topic \`${trigger.slice(6)}\`` : `Cloud Storage bucket \`${trigger.slice(7)}\``;
+      expect(readme).toContain(`| \`${fn.name}\` | ${label} |`);
     }
   });
 

@@ -3,7 +3,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMBOS, generate, listFiles, ROOT, tempDir } from './support/generate.js';
+import { buildConfigs, COMBOS, generate, listFiles, ROOT, tempDir } from './support/generate.js';
 import { missingFromTrigger, pipelines, referencesIn, substitutionProblems } from './support/substitutions.js';
 import { finishApp, pickValues } from '../dist/generators/core/answers.js';
 import { APP_OPTIONS } from '../dist/generators/core/options.js';
@@ -19,7 +19,7 @@ describe.each(COMBOS)('$name', (combo) => {
   it('every build config, run by its trigger or by hand, resolves every substitution', () => {
     const triggers = listFiles(dir).filter((f) => f.startsWith('triggers/'));
     const runs = pipelines(dir, triggers);
-    expect(runs.map((r) => path.relative(dir, r.config)).sort()).toEqual(listFiles(dir).filter((f) => f.endsWith('cloudbuild.yaml')));
+    expect(runs.map((r) => path.relative(dir, r.config)).sort()).toEqual(buildConfigs(dir));
     for (const { config, trigger } of runs) {
       expect(substitutionProblems(config, trigger.trigger.substitutions), trigger.file).toEqual([]);
       expect(substitutionProblems(config), `${config} by hand`).toEqual([]);

@@ -31,6 +31,10 @@ export interface FunctionAnswers {
   memory: string;
   timeout: string;
   entryPoint: string;
+  /** http, topic:TOPIC or bucket:BUCKET */
+  trigger: string;
+  /** Runtime identity given by the user; absent: the dedicated account. */
+  serviceAccount?: string;
   allowUnauthenticated: boolean;
 }
 
@@ -115,12 +119,21 @@ export function finishFunction(name: string, values: Record<string, unknown>): F
   const problem = ruleViolation({ key: 'name', flag: 'NAME', type: 'string', description: '', check: rules.functionName }, name, 'flag');
   if (problem) throw new UsageError(problem.replace('--NAME', 'The function name'));
   assertValid(FUNCTION_OPTIONS, values, 'flag');
+  const trigger = (values.trigger as string | undefined) ?? 'http';
+  const seconds = Number(String(values.timeout).replace(/s$/, ''));
+  if (trigger !== 'http' && seconds > rules.EVENT_TIMEOUT_LIMIT) {
+    throw new UsageError(
+      `--timeout "${values.timeout}" is over ${rules.EVENT_TIMEOUT_LIMIT}s, the most a 2nd gen function triggered by a topic or bucket may run.`,
+    );
+  }
   return {
     name,
     runtime: values.runtime as string,
     memory: values.memory as string,
     timeout: values.timeout as string,
     entryPoint: values.entryPoint as string,
+    trigger,
+    ...(typeof values.serviceAccount === 'string' ? { serviceAccount: values.serviceAccount } : {}),
     allowUnauthenticated: values.allowUnauthenticated === true,
   };
 }

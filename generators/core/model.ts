@@ -1,7 +1,26 @@
 // The complete, derived view of the answers that templates read. Templates compute
 // nothing themselves: every name they need is spelt out here once.
+import { createHash } from 'node:crypto';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
 import { importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
+
+export type TriggerKind = 'http' | 'topic' | 'bucket';
+
+export interface FunctionModel extends FunctionAnswers {
+  triggerKind: TriggerKind;
+  /** The topic or bucket after `topic:` / `bucket:`. */
+  topic?: string;
+  bucket?: string;
+  /** The runtime identity, and its id (the part before @). */
+  runtimeAccount: string;
+  runtimeAccountId: string;
+  /** True when the account is the per-function one that setup-gcp.sh creates. */
+  dedicatedAccount: boolean;
+  /** The Cloud Build trigger that deploys it. */
+  triggerName: string;
+  /** How the README names the trigger. */
+  triggerLabel: string;
+}
 
 export interface Model extends AppAnswers {
   importName: string;
@@ -11,17 +30,55 @@ export interface Model extends AppAnswers {
   pypiUrlSubstitution: string;
   /** The same URL with today's values, for the README. */
   pypiUrl: string;
+  buildAccountName: string;
   buildServiceAccount: string;
+  /** `projects/P/serviceAccounts/EMAIL`, as triggers and --build-service-account name it. */
+  buildServiceAccountResource: string;
   multiRegion: boolean;
   /** The trigger's branch filter: a regular expression that matches only this branch. */
   branchPattern: string;
-  functions: FunctionAnswers[];
+  functions: FunctionModel[];
+  /** Every trigger file, repository-relative. */
+  triggerFiles: string[];
   generatorVersion: string;
 }
 
 export const BUILD_ACCOUNT_NAME = 'arpypi-build';
+export const PACKAGE_TRIGGER = 'package-release';
+export const PULL_REQUEST_TRIGGER = 'pull-request-checks';
+export const functionTriggerName = (name: string): string => `fn-${name}`;
+
+/** A service account id (6 to 30 characters) for a function's own runtime identity. */
+export function runtimeAccountId(name: string): string {
+  const id = `fn-${name}`;
+  if (id.length < 6) return `${id}-run`;
+  if (id.length <= 30) return id;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  return `fn-${name.slice(0, 20).replace(/-+$/, '')}-${hash}`;
+}
+
+function functionModel(fn: FunctionAnswers, projectId: string): FunctionModel {
+  const trigger = fn.trigger ?? 'http';
+  const [kind, target] = trigger.includes(':') ? trigger.split(/:(.*)/s) : [trigger, undefined];
+  const dedicated = !fn.serviceAccount;
+  const account = fn.serviceAccount ?? `${runtimeAccountId(fn.name)}@${projectId}.iam.gserviceaccount.com`;
+  return {
+    ...fn,
+    trigger,
+    triggerKind: kind as TriggerKind,
+    ...(kind === 'topic' ? { topic: target } : {}),
+    ...(kind === 'bucket' ? { bucket: target } : {}),
+    runtimeAccount: account,
+    runtimeAccountId: account.split('@')[0],
+    dedicatedAccount: dedicated,
+    triggerName: functionTriggerName(fn.name),
+    triggerLabel: kind === 'topic' ? `Pub/Sub topic \`${target}\`` : kind === 'bucket' ? `Cloud Storage bucket \`${target}\`` : 'HTTP',
+  };
+}
 
 export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], generatorVersion: string): Model {
+  const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
+  const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId));
   return {
     ...answers,
     importName: importName(answers.packageName),
@@ -29,10 +86,17 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     runtime: runtimeFor(answers.pythonVersion),
     pypiUrlSubstitution: 'https://${_REGION}-python.pkg.dev/${PROJECT_ID}/${_REPO}/',
     pypiUrl: `https://${answers.region}-python.pkg.dev/${answers.projectId}/${answers.repository}/`,
-    buildServiceAccount: `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`,
+    buildAccountName: BUILD_ACCOUNT_NAME,
+    buildServiceAccount,
+    buildServiceAccountResource: `projects/${answers.projectId}/serviceAccounts/${buildServiceAccount}`,
     multiRegion: isMultiRegion(answers.region),
     branchPattern: `^${answers.branch.replace(/[.]/g, '\\.')}$`,
-    functions: [...functions].sort((a, b) => a.name.localeCompare(b.name)),
+    functions: fns,
+    triggerFiles: [
+      'triggers/package.yaml',
+      'triggers/pull-request.yaml',
+      ...fns.map((fn) => `triggers/${fn.triggerName}.yaml`),
+    ],
     generatorVersion,
   };
 }

@@ -114,13 +114,23 @@ export const FUNCTION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'timeout', flag: 'timeout', type: 'string',
-    description: 'Request timeout, 1s to 3600s (default: 60s)',
+    description: 'Timeout, 1s to 3600s for HTTP and to 540s for topic and bucket functions (default: 60s)',
     check: rules.timeout, default: () => '60s',
   },
   {
     key: 'entryPoint', flag: 'entry-point', type: 'string',
     description: 'Python function in main.py that serves requests (default: handler)',
     check: rules.entryPoint, default: () => 'handler',
+  },
+  {
+    key: 'trigger', flag: 'trigger', type: 'string',
+    description: 'What calls the function: http, topic:TOPIC (Pub/Sub) or bucket:BUCKET (Cloud Storage); default http',
+    check: rules.trigger, default: () => 'http',
+  },
+  {
+    key: 'serviceAccount', flag: 'service-account', type: 'string', optional: true,
+    description: 'Runtime identity (default: a dedicated account fn-NAME that scripts/setup-gcp.sh creates)',
+    check: rules.serviceAccountEmail,
   },
   {
     key: 'allowUnauthenticated', flag: 'allow-unauthenticated', type: 'boolean',

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import { stringify } from 'yaml';
-import type { FunctionAnswers } from './answers.js';
-import { FUNCTION_FILES, REPOSITORY_FILES, triggerName } from './files.js';
+import { createHash } from 'node:crypto';
+import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
 import type { Model } from './model.js';
 import { packageRoot } from './package-root.js';
 
@@ -33,21 +33,23 @@ function compiled(file: string): ejs.TemplateFunction {
   return fn;
 }
 
+/** A trigger's tag names the hash of the rest of its content, so a changed file is told from an imported one. */
+const stamped = (contents: string): string =>
+  `${contents}tags:\n  - arpypi-${createHash('sha256').update(contents).digest('hex').slice(0, 12)}\n`;
+
 /** Everything the repository holds for these answers, in a stable order. `templateRoot` is for tests. */
 export function renderAll(model: Model, templateRoot = defaultTemplateRoot): RenderedFile[] {
   const render = (template: string, data: Record<string, unknown>): string =>
     compiled(path.join(templateRoot, template))({ ...data, yaml, sh }) as string;
-  const repository = REPOSITORY_FILES.map((entry) => ({
-    path: entry.path(model),
-    contents: render(entry.template, { m: model }),
-    executable: entry.executable === true,
-  }));
+  const repository = REPOSITORY_FILES.map((entry) => {
+    const contents = render(entry.template, { m: model });
+    return { path: entry.path(model), contents: entry.trigger ? stamped(contents) : contents, executable: entry.executable === true };
+  });
   const functions = model.functions.flatMap((fn) =>
-    FUNCTION_FILES.map((entry) => ({
-      path: entry.path(model, fn),
-      contents: render(entry.template, { m: model, fn, triggerName: triggerName(fn) }),
-      executable: entry.executable === true,
-    })),
+    FUNCTION_FILES.map((entry) => {
+      const contents = render(entry.template(fn), { m: model, fn });
+      return { path: entry.path(fn), contents: entry.trigger ? stamped(contents) : contents, executable: false };
+    }),
   );
   return [...repository, ...functions];
 }

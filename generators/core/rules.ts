@@ -132,6 +132,31 @@ export const timeout: Check = (v) => {
   return s >= 1 && s <= 3600 ? null : 'is outside what a 2nd gen HTTP function allows: 1s to 3600s';
 };
 
+/** `http`, `topic:TOPIC` (Pub/Sub topic id) or `bucket:BUCKET` (Cloud Storage bucket name). */
+export const trigger: Check = (v) => {
+  if (v === 'http') return null;
+  const m = /^(topic|bucket):(.*)$/.exec(v);
+  if (m?.[1] === 'topic') {
+    return /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/.test(m[2]) && !m[2].startsWith('goog')
+      ? null
+      : 'has no valid Pub/Sub topic id after topic: (3 to 255 letters, digits or - _ . ~ + %, starting with a letter, not with goog)';
+  }
+  if (m?.[1] === 'bucket') {
+    return /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(m[2]) && !m[2].startsWith('goog')
+      ? null
+      : 'has no valid Cloud Storage bucket name after bucket: (3 to 63 lowercase letters, digits, - _ or ., starting and ending with a letter or digit)';
+  }
+  return 'is not a trigger; use http, topic:TOPIC or bucket:BUCKET';
+};
+
+export const serviceAccountEmail: Check = (v) =>
+  /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com$|^[0-9]+-compute@developer\.gserviceaccount\.com$/.test(v)
+    ? null
+    : 'is not a service account email such as runner@PROJECT.iam.gserviceaccount.com';
+
+/** Event-driven 2nd gen functions may run at most 540 s; HTTP ones 3600 s. */
+export const EVENT_TIMEOUT_LIMIT = 540;
+
 export const branch: Check = (v) =>
   /^[A-Za-z0-9._/-]{1,200}$/.test(v) && !v.startsWith('/') && !v.endsWith('/') && !v.includes('..')
     ? null

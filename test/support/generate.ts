@@ -23,7 +23,10 @@ export const COMBOS: readonly Combo[] = [
       projectId: 'acme-prod-1', region: 'europe-west1', repository: 'py-internal', githubOwner: 'acme',
       githubRepo: 'mono', packageName: 'Acme.Utils', pythonVersion: '3.11', auth: 'native', function: 'hello',
     },
-    more: [{ name: 'billing-report', options: { memory: '512Mi', timeout: '120s', entryPoint: 'report' } }],
+    more: [
+      { name: 'billing-report', options: { memory: '512Mi', timeout: '120s', entryPoint: 'report' } },
+      { name: 'orders-sync', options: { trigger: 'topic:orders' } },
+    ],
   },
   {
     name: 'multi-region, token',
@@ -31,7 +34,7 @@ export const COMBOS: readonly Combo[] = [
       projectId: 'widgets-dev', region: 'us', functionRegion: 'us-east4', repository: 'pkgs', githubOwner: 'widgets-inc',
       githubRepo: 'platform', packageName: 'widget_core', pythonVersion: '3.11', auth: 'token', function: 'api',
     },
-    more: [{ name: 'ingest', options: { allowUnauthenticated: true } }],
+    more: [{ name: 'ingest', options: { allowUnauthenticated: true, trigger: 'bucket:widgets-uploads' } }],
   },
   {
     name: 'regional, token',
@@ -47,7 +50,10 @@ export const COMBOS: readonly Combo[] = [
       projectId: 'euro-shop', region: 'europe', functionRegion: 'europe-west4', repository: 'libs', githubOwner: 'euroshop',
       githubRepo: 'backend', packageName: 'shoplib', pythonVersion: '3.14', auth: 'native', branch: 'release/v1',
     },
-    more: [{ name: 'orders' }, { name: 'refunds', options: { runtime: 'python312' } }],
+    more: [
+      { name: 'orders' },
+      { name: 'refunds', options: { runtime: 'python312', trigger: 'topic:refunds', serviceAccount: 'refunds-runner@euro-shop.iam.gserviceaccount.com' } },
+    ],
   },
 ];
 
@@ -86,3 +92,6 @@ export function listFiles(dir: string, base = dir): string[] {
 }
 
 export const read = (dir: string, file: string): string => readFileSync(path.join(dir, file), 'utf8');
+
+/** The build configs of a generated repository: each pipeline's cloudbuild.yaml and the pull-request one. */
+export const buildConfigs = (dir: string): string[] => listFiles(dir).filter((f) => /(^|\/)cloudbuild(-pr)?\.yaml$/.test(f));
