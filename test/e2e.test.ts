@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { resolveSubstitutions, runBuild } from './support/cloudbuild.js';
 import type { BuildResult, BuildRun } from './support/cloudbuild.js';
-import { generate, read, tempDir } from './support/generate.js';
+import { generate, listFiles, read, tempDir } from './support/generate.js';
 import type { Combo } from './support/generate.js';
 import { startStandin, STANDINS } from './support/standins.js';
 import type { Standin } from './support/standins.js';
@@ -54,7 +54,10 @@ const combo = (auth: 'token' | 'native'): Combo => ({
     projectId: PROJECT, region: 'europe-west1', repository: 'py-e2e', githubOwner: 'acme', githubRepo: 'mono',
     packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello',
   },
-  more: [],
+  // Event functions once, in native mode: their deploys differ in the trigger only.
+  more: auth === 'native'
+    ? [{ name: 'orders-sync', options: { trigger: 'topic:orders' } }, { name: 'uploads', options: { trigger: 'bucket:acme-uploads' } }]
+    : [],
 });
 
 describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
@@ -95,7 +98,10 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     writeFileSync(tokenFile, TOKEN);
     writeFileSync(keyringFile, NATIVE);
     index = await startStandin('pypi_index.py', ['--token', TOKEN, '--token', NATIVE]);
-    google = await startStandin('google_apis.py');
+    const googleData = tempDir('google-apis');
+    // The bucket a bucket-triggered function listens to exists before the deploy, as it must in a real project.
+    writeFileSync(path.join(googleData, 'state.json'), JSON.stringify({ buckets: { 'acme-uploads': { location: 'EUROPE-WEST1' } } }));
+    google = await startStandin('google_apis.py', [], googleData);
     home = tempDir('home');
     logDir = tempDir('build-logs');
     const gcloudConfig = tempDir('gcloud-config');
@@ -198,22 +204,57 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
 
   it('4. triggers: gcloud builds triggers import sends each trigger file to the API as written', () => {
     const before = google.requests().length;
-    for (const trigger of ['triggers/package.yaml', 'triggers/fn-hello.yaml']) {
+    const triggers = listFiles(path.join(repo, 'triggers')).map((f) => `triggers/${f}`);
+    expect(triggers.length).toBe(combo(auth).more.length + 3);
+    for (const trigger of triggers) {
       ok('gcloud', ['builds', 'triggers', 'import', `--source=${path.join(repo, trigger)}`], { env });
     }
     const imports = google.requests().slice(before).filter((r) => r.method === 'PATCH' && r.path.includes('/triggers/'));
-    expect(imports.map((r) => r.path.split('/').pop())).toEqual(['package-release', 'fn-hello']);
-    for (const [i, trigger] of ['triggers/package.yaml', 'triggers/fn-hello.yaml'].entries()) {
+    expect(imports).toHaveLength(triggers.length);
+    for (const [i, trigger] of triggers.entries()) {
       const file = parse(read(repo, trigger));
+      const event = file.name === 'pull-request-checks' ? 'pullRequest' : 'push';
+      expect(imports[i].path.split('/').pop()).toBe(file.name);
       expect(imports[i].body).toMatchObject({
         name: file.name,
         filename: file.filename,
-        github: { owner: 'acme', name: 'mono', push: { branch: '^main$' } },
-        includedFiles: file.includedFiles,
-        substitutions: file.substitutions,
+        github: { owner: 'acme', name: 'mono', [event]: { branch: '^main$' } },
         serviceAccount: `projects/${PROJECT}/serviceAccounts/arpypi-build@${PROJECT}.iam.gserviceaccount.com`,
+        tags: file.tags,
       });
+      expect((imports[i].body as { includedFiles?: unknown }).includedFiles).toEqual(file.includedFiles);
+      expect((imports[i].body as { substitutions?: unknown }).substitutions).toEqual(file.substitutions);
     }
+  });
+
+  // Event triggers and pull-request checks do not depend on the auth mode: run once, in native mode.
+  if (auth === 'native') it('deploys a topic function and a bucket function with their event triggers', () => {
+    for (const [name, expected] of [
+      ['orders-sync', { eventType: 'google.cloud.pubsub.topic.v1.messagePublished', pubsubTopic: `projects/${PROJECT}/topics/orders` }],
+      ['uploads', { eventType: 'google.cloud.storage.object.v1.finalized', eventFilters: [{ attribute: 'bucket', value: 'acme-uploads' }] }],
+    ] as const) {
+      const before = google.requests().length;
+      const result = build(`functions/${name}/cloudbuild.yaml`, `triggers/fn-${name}.yaml`);
+      expect(result.ok, result.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
+      const create = google.requests().slice(before).find((r) => r.method === 'POST' && /\/locations\/europe-west1\/functions$/.test(r.path));
+      expect(create?.query).toMatchObject({ functionId: name });
+      const body = create!.body as { eventTrigger: Record<string, unknown>; serviceConfig: Record<string, unknown> };
+      const account = `fn-${name}@${PROJECT}.iam.gserviceaccount.com`;
+      expect(body.eventTrigger).toMatchObject({ ...expected, serviceAccountEmail: account });
+      expect(body.serviceConfig).toMatchObject({ serviceAccountEmail: account });
+    }
+  });
+
+  if (auth === 'native') it('pull-request checks run every test and neither upload nor deploy', () => {
+    const uploadsBefore = index.requests().length;
+    const googleBefore = google.requests().length;
+    const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml');
+    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
+      ['install-tools', 0], ['test-package', 0], ['test-hello', 0], ['test-orders-sync', 0], ['test-uploads', 0],
+    ]);
+    for (const step of result.steps.slice(1)) expect(step.stdout, step.id).toMatch(/\b[12] passed/);
+    expect(index.requests()).toHaveLength(uploadsBefore);
+    expect(google.requests()).toHaveLength(googleBefore);
   });
 
   it('5. token hygiene: the token is in no tracked file, no printed output and no build log', () => {
