@@ -127,6 +127,12 @@ def start_server(tmp_path):
         return server
 
     yield start
-    for server in servers:
-        code, _ = server.stop()
-        assert code == 0, "%s exited %s on SIGTERM" % (server.data_dir, code)
+    failures = []
+    for server in servers:  # stop every server, even after a failure
+        try:
+            code, _ = server.stop()
+            if code != 0:
+                failures.append("%s exited %s on SIGTERM" % (server.data_dir, code))
+        except Exception as error:  # noqa: BLE001
+            failures.append("%s: %r" % (server.data_dir, error))
+    assert not failures, failures

@@ -16,7 +16,7 @@ Emulated (Google API, path as gcloud sends it):
   Artifact Registry v1       repositories get/list/create/getIamPolicy/setIamPolicy
   IAM v1                     serviceAccounts get/list/create/getIamPolicy/setIamPolicy
   Pub/Sub v1                 topics get/list/create
-  Cloud Storage JSON v1      buckets get/list/insert
+  Cloud Storage JSON v1      buckets get/list/insert, projects.serviceAccount.get
   Cloud Build v1             triggers get/list/create/patch/delete, defaultServiceAccount
   Cloud Functions v2         functions get/list/create/patch/delete, runtimes,
                              generateUploadUrl (+ the PUT of the zip), get/setIamPolicy
@@ -584,6 +584,15 @@ def buckets_insert(ctx, m):
     ctx.state["buckets"][name] = seeded
     ctx.changed = True
     return bucket_resource(name, seeded)
+
+
+@route("GET", r"/storage/v1/projects/([^/]+)/serviceAccount", "storage", "projects.serviceAccount.get")
+def storage_service_agent(ctx, m):
+    # `gcloud storage service-agent`: the project's Cloud Storage service agent (Google
+    # creates it on this first call; its email names the project number).
+    project = ctx.state.project(ctx.state.project_id_for(m.group(1)))
+    return {"kind": "storage#serviceAccount",
+            "email_address": "service-%s@gs-project-accounts.iam.gserviceaccount.com" % project["projectNumber"]}
 
 
 # --------------------------------------------------------------------------

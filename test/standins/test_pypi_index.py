@@ -2,8 +2,8 @@
 
 import base64
 import hashlib
-import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -15,7 +15,20 @@ from conftest import HERE, base_env, make_wheel
 TOKEN = "T0KEN-standin"
 NATIVE = "NATIVE-standin"
 USER = "oauth2accesstoken"
-SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's: has twine's keyring, pip and venv
+
+
+def twine_python():
+    """The interpreter twine runs on (Debian's): it has keyring, pip and venv."""
+    twine_path = shutil.which("twine")
+    if twine_path:
+        with open(twine_path, "rb") as f:
+            first = f.readline().decode("utf-8", "replace").strip()
+        if first.startswith("#!") and os.path.isabs(first[2:].split()[0]):
+            return first[2:].split()[0]
+    return sys.executable
+
+
+SYSTEM_PYTHON = twine_python()
 
 
 def run(cmd, env, **kw):
@@ -31,8 +44,9 @@ def venv(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def venv_system_site(tmp_path_factory):
+    # Without its own pip, the venv runs Debian's pip from the system site-packages.
     path = tmp_path_factory.mktemp("venv-sys") / "v"
-    subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", str(path)], check=True)
+    subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", "--without-pip", str(path)], check=True)
     return path
 
 
