@@ -29,6 +29,15 @@ function yoEnvironment() {
   return shared;
 }
 
+/** The environment and command line of a yo run, for callers that run it themselves (tmux). */
+export function yoCommand(args: readonly string[]): { command: string[]; env: Record<string, string> } {
+  const { home, nodePath } = yoEnvironment();
+  return {
+    command: [process.execPath, YO, ...args, '--no-insight'],
+    env: { HOME: home, NODE_PATH: nodePath, CLOUDSDK_CONFIG: path.join(home, 'gcloud') },
+  };
+}
+
 export function yo(cwd: string, args: readonly string[]): Promise<RunResult> {
   const { home, nodePath } = yoEnvironment();
   mkdirSync(cwd, { recursive: true });
