@@ -1,6 +1,6 @@
 // `yo arpypi`: lays out the whole repository from the answers, and re-renders it
 // (every function included) when run again with new answers.
-import { finishApp, pickValues, STORED_APP_KEYS, UsageError } from '../core/answers.js';
+import { carriedOver, finishApp, pickValues, STORED_APP_KEYS, UsageError } from '../core/answers.js';
 import type { AppAnswers, FunctionAnswers } from '../core/answers.js';
 import { buildModel } from '../core/model.js';
 import { APP_OPTIONS, FUNCTION_OPTIONS, RUN_OPTIONS } from '../core/options.js';
@@ -22,7 +22,7 @@ export default class AppGenerator extends ArpypiGenerator {
     const stored = this.config.getAll();
     checkRecordedVersion(stored, generatorVersion);
     const given = this.givenFlags(APP_OPTIONS);
-    this.values = { ...pickValues(APP_OPTIONS, stored), ...given };
+    this.values = { ...pickValues(APP_OPTIONS, carriedOver(stored, given)), ...given };
   }
 
   async prompting() {
@@ -35,6 +35,7 @@ export default class AppGenerator extends ArpypiGenerator {
     const { answers, warnings } = finishApp(this.values);
     for (const warning of warnings) this.log.info(warning);
     this.answers = answers;
+    if (this.dryRun) return;
     for (const key of STORED_APP_KEYS) this.config.set(key, answers[key as keyof AppAnswers]);
     this.config.set('version', generatorVersion);
   }
@@ -44,7 +45,7 @@ export default class AppGenerator extends ArpypiGenerator {
     if (typeof first === 'string' && !(first in storedFunctions(this.config.getAll()))) {
       await this.composeWith(new URL('../function/index.js', import.meta.url).pathname, {
         generatorArgs: [first],
-        generatorOptions: { yes: this.opts.yes, force: this.opts.force } as never,
+        generatorOptions: { yes: this.opts.yes, force: this.opts.force, dryRun: this.opts.dryRun } as never,
       });
     }
   }

@@ -67,6 +67,18 @@ export function pickValues(specs: readonly OptionSpec[], input: Record<string, u
   return picked;
 }
 
+/**
+ * The stored answers a run starts from. A function region that only ever followed the
+ * region (never given apart from it) follows a new --region too.
+ */
+export function carriedOver(stored: Record<string, unknown>, given: Record<string, unknown>): Record<string, unknown> {
+  const carried = { ...stored };
+  if (given.region !== undefined && given.functionRegion === undefined && stored.functionRegion === stored.region) {
+    delete carried.functionRegion;
+  }
+  return carried;
+}
+
 /** Every rule the given values break, one sentence each. */
 export function violations(specs: readonly OptionSpec[], values: Record<string, unknown>, source: Source): string[] {
   return specs

@@ -22,11 +22,12 @@ export function planWrites(
     const disk = readDisk(file.path);
     if (disk === undefined) return { ...file, action: 'create' };
     if (disk === file.contents) return { ...file, action: 'identical' };
-    // This run would write what the last one wrote: nothing new to bring, so a user's edit stands.
-    if (recorded[file.path] === hashOf(file.contents)) return { ...file, action: 'unchanged' };
     const unedited = recorded[file.path] === hashOf(disk);
     if (unedited) return { ...file, action: 'update' };
-    return { ...file, action: force ? 'force' : 'conflict' };
+    if (force) return { ...file, action: 'force' };
+    // This run would write what the last one wrote: nothing new to bring, so a user's edit stands.
+    if (recorded[file.path] === hashOf(file.contents)) return { ...file, action: 'unchanged' };
+    return { ...file, action: 'conflict' };
   });
 }
 
@@ -45,3 +46,30 @@ export function recordedAfter(
 export const conflictMessage = (paths: readonly string[]): string =>
   `Kept ${paths.length} file(s) you edited, which this run would change: ${paths.join(', ')}. ` +
   'Merge the change by hand, or run again with --force to overwrite them.';
+
+/**
+ * Files an earlier run (or an older generator) wrote that this run no longer makes:
+ * removed when unedited, kept and reported when the user changed them.
+ */
+export function planRemovals(
+  rendered: readonly RenderedFile[],
+  readDisk: (path: string) => string | undefined,
+  recorded: Readonly<Record<string, string>>,
+): { remove: string[]; keep: string[] } {
+  const made = new Set(rendered.map((f) => f.path));
+  const remove: string[] = [];
+  const keep: string[] = [];
+  for (const [file, hash] of Object.entries(recorded)) {
+    if (made.has(file)) continue;
+    const disk = readDisk(file);
+    if (disk === undefined) continue;
+    (hashOf(disk) === hash ? remove : keep).push(file);
+  }
+  return { remove, keep };
+}
+
+/** What recordedAfter leaves, less the files a run removed or no longer makes. */
+export function withoutRemoved(recorded: Record<string, string>, rendered: readonly RenderedFile[]): Record<string, string> {
+  const made = new Set(rendered.map((f) => f.path));
+  return Object.fromEntries(Object.entries(recorded).filter(([file]) => made.has(file)));
+}

@@ -13,6 +13,7 @@ export default class FunctionGenerator extends ArpypiGenerator {
   private app!: AppAnswers;
   private fn!: FunctionAnswers;
   private given: Record<string, unknown> = {};
+  private functions: FunctionAnswers[] = [];
 
   constructor(args?: string[], options?: Record<string, unknown>) {
     super(args ?? [], (options ?? {}) as never);
@@ -41,11 +42,11 @@ export default class FunctionGenerator extends ArpypiGenerator {
   async configuring() {
     const values = await this.complete(FUNCTION_OPTIONS, { pythonVersion: this.app.pythonVersion, ...this.given });
     this.fn = finishFunction(this.opts.name as string, values);
-    this.config.set('functions', { ...storedFunctions(this.config.getAll()), [this.fn.name]: this.fn });
+    this.functions = [...Object.values(storedFunctions(this.config.getAll())), this.fn];
+    if (!this.dryRun) this.config.set('functions', { ...storedFunctions(this.config.getAll()), [this.fn.name]: this.fn });
   }
 
   writing() {
-    const functions = Object.values(storedFunctions(this.config.getAll()));
-    this.writeRendered(renderAll(buildModel(this.app, functions, generatorVersion)));
+    this.writeRendered(renderAll(buildModel(this.app, this.functions, generatorVersion)));
   }
 }

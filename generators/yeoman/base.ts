@@ -7,21 +7,28 @@ import Generator from 'yeoman-generator';
 import type { BaseOptions } from 'yeoman-generator';
 import { pickValues, UsageError, withDefaults, missingError, assertValid } from '../core/answers.js';
 import type { OptionSpec } from '../core/options.js';
-import { conflictMessage, planWrites, recordedAfter } from '../core/plan.js';
+import { conflictMessage, planRemovals, planWrites, recordedAfter, withoutRemoved } from '../core/plan.js';
 import type { RenderedFile } from '../core/render.js';
 
 export { UsageError };
 
 const EXECUTABLE = { mode: 0o100755 } as Stats;
 
-export type ArpypiOptions = BaseOptions & { yes?: boolean; force?: boolean; name?: string } & Record<string, unknown>;
+export type ArpypiOptions = BaseOptions & { yes?: boolean; force?: boolean; dryRun?: boolean; name?: string } & Record<string, unknown>;
 
 export abstract class ArpypiGenerator extends Generator {
   protected get opts(): ArpypiOptions {
     return this.options as ArpypiOptions;
   }
 
+  /** `--dry-run`: list what would change, write nothing (not even .yo-rc.json). */
+  protected get dryRun(): boolean {
+    return this.opts.dryRun === true;
+  }
+
   protected declareOptions(specs: readonly OptionSpec[]): void {
+    this.option('dryRun', { type: Boolean, description: 'List what would change and write nothing' });
+    this.option('force', { type: Boolean, description: 'Overwrite files you edited' });
     for (const spec of specs) {
       this.option(spec.key, { type: spec.type === 'boolean' ? Boolean : String, description: spec.description });
     }
@@ -80,12 +87,20 @@ export abstract class ArpypiGenerator extends Generator {
   /** Writes through this.fs, never over a file the user edited unless --force. */
   protected writeRendered(files: readonly RenderedFile[]): void {
     const recorded = (this.config.get('files') ?? {}) as Record<string, string>;
-    const planned = planWrites(
-      files,
-      (p) => (this.fs.exists(this.destinationPath(p)) ? this.fs.read(this.destinationPath(p)) : undefined),
-      recorded,
-      this.opts.force === true,
-    );
+    const readDisk = (p: string) => (this.fs.exists(this.destinationPath(p)) ? this.fs.read(this.destinationPath(p)) : undefined);
+    // yo hands --force to the environment (for its conflicter) rather than to the generator.
+    const force = this.opts.force === true || (this.env as unknown as { options?: { force?: boolean } }).options?.force === true;
+    const planned = planWrites(files, readDisk, recorded, force);
+    const { remove, keep } = planRemovals(files, readDisk, recorded);
+    if (this.dryRun) {
+      const changes = [
+        ...planned.filter((f) => f.action !== 'identical' && f.action !== 'unchanged').map((f) => `${f.action} ${f.path}`),
+        ...remove.map((p) => `remove ${p}`),
+        ...keep.map((p) => `keep ${p} (edited, no longer generated)`),
+      ];
+      this.log.info(changes.length > 0 ? `Dry run, nothing written. Would:\n  ${changes.join('\n  ')}` : 'Dry run: nothing would change.');
+      return;
+    }
     for (const file of planned) {
       if (file.action === 'identical' || file.action === 'unchanged' || file.action === 'conflict') continue;
       const target = this.destinationPath(file.path);
@@ -95,9 +110,16 @@ export abstract class ArpypiGenerator extends Generator {
         (this.fs.store.get(target) as { conflicter?: string }).conflicter = 'force';
       }
     }
-    this.config.set('files', recordedAfter(planned, recorded));
+    // Files this version no longer makes go when unedited; edited ones stay, reported.
+    for (const file of remove) {
+      this.fs.delete(this.destinationPath(file));
+      (this.fs.store.get(this.destinationPath(file)) as { conflicter?: string }).conflicter = 'force';
+    }
+    this.config.set('files', withoutRemoved(recordedAfter(planned, recorded), files));
     const conflicts = planned.filter((f) => f.action === 'conflict').map((f) => f.path);
     if (conflicts.length > 0) this.log.info(conflictMessage(conflicts));
+    if (remove.length > 0) this.log.info(`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`);
+    if (keep.length > 0) this.log.info(`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`);
   }
 }
 
