@@ -1,11 +1,12 @@
 // What the two Yeoman generators share: declaring options from the core's table,
 // asking for what is missing, and writing rendered files through this.fs.
-import { execFileSync } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import Generator from 'yeoman-generator';
 import type { BaseOptions } from 'yeoman-generator';
-import { pickValues, UsageError, withDefaults, missingError, assertValid } from '../core/answers.js';
+import { assertValid, pickValues, UsageError, withDefaults } from '../core/answers.js';
+import { gcloudProject } from '../core/gcloud.js';
+import { missingUnderYes } from '../core/unattended.js';
 import type { OptionSpec } from '../core/options.js';
 import { conflictMessage, planRemovals, planWrites, recordedAfter, withoutRemoved } from '../core/plan.js';
 import type { RenderedFile } from '../core/render.js';
@@ -72,15 +73,7 @@ export abstract class ArpypiGenerator extends Generator {
       }
     }
     const { values: filled, missing } = withDefaults(specs, values, ctx);
-    if (missing.length > 0) {
-      const multiRegion = missing.some((s) => s.key === 'functionRegion') && typeof filled.region === 'string';
-      throw missingError(
-        missing,
-        multiRegion
-          ? `--yes takes each value from a flag, .yo-rc.json or a default, and these have none (--function-region has no default when --region is the multi-region ${filled.region}, since a function runs in one region)`
-          : '--yes takes each value from a flag, .yo-rc.json or a default, and these have none',
-      );
-    }
+    if (missing.length > 0) throw missingUnderYes(missing, filled);
     return filled;
   }
 
@@ -120,19 +113,5 @@ export abstract class ArpypiGenerator extends Generator {
     if (conflicts.length > 0) this.log.info(conflictMessage(conflicts));
     if (remove.length > 0) this.log.info(`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`);
     if (keep.length > 0) this.log.info(`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`);
-  }
-}
-
-/** `gcloud config get-value project`, when gcloud is there and answers. */
-function gcloudProject(): string | undefined {
-  try {
-    const out = execFileSync('gcloud', ['config', 'get-value', 'project'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 15_000,
-    }).trim();
-    return out && out !== '(unset)' ? out : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -59,12 +59,15 @@ export const COMBOS: readonly Combo[] = [
 
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(os.tmpdir(), `arpypi-${prefix}-`));
 
+// yeoman-test forces every write by default; users do not, and neither do these runs.
+const AS_USERS_RUN = { force: false };
+
 export async function runApp(dir: string, options: Record<string, unknown>): Promise<void> {
-  await helpers.run(APP).cd(dir).withOptions({ yes: true, ...options });
+  await helpers.run(APP, {}, AS_USERS_RUN).cd(dir).withOptions({ yes: true, ...AS_USERS_RUN, ...options });
 }
 
 export async function runFunction(dir: string, name: string, options: Record<string, unknown> = {}): Promise<void> {
-  await helpers.run(FUNCTION).cd(dir).withArguments([name]).withOptions({ yes: true, ...options });
+  await helpers.run(FUNCTION, {}, AS_USERS_RUN).cd(dir).withArguments([name]).withOptions({ yes: true, ...AS_USERS_RUN, ...options });
 }
 
 /** A new repository for the combination: `yo arpypi`, then each `yo arpypi:function`. */
