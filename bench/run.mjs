@@ -4,10 +4,11 @@
 // and cookiecutter rendering a template made from the generator's own output.
 // Also times adding the 1st and the 50th function, and the bin's peak RSS.
 //
-//   npm run bench [-- --runs 10 --warmup 2 --no-hyperfine --keep]
+//   npm run bench [-- --runs 10 --rounds 5 --warmup 2 --no-hyperfine --keep]
 //
-// Uses hyperfine when it is on PATH (each command in its own hyperfine run),
-// otherwise its own loop (the commands taken in turn, round after round).
+// Uses hyperfine when it is on PATH, otherwise its own loop; either way the
+// commands take turns, round after round, so that a busy spell of the machine
+// does not fall on one command only.
 // Prints medians of wall time and the ratios the targets are stated in; it
 // asserts nothing (timings belong here, never in tests).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -26,6 +27,7 @@ const YO = path.join(ROOT, 'node_modules/.bin/yo');
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     'no-hyperfine': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -33,11 +35,12 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  console.log('Usage: node bench/run.mjs [--runs N] [--warmup N] [--no-hyperfine] [--keep]');
+  console.log('Usage: node bench/run.mjs [--runs N] [--rounds N] [--warmup N] [--no-hyperfine] [--keep]');
   process.exit(0);
 }
 const RUNS = Number(opts.runs);
 const WARMUP = Number(opts.warmup);
+const ROUNDS = Math.max(1, Math.min(RUNS, Number(opts.rounds)));
 
 // Answers chosen so that no value is part of another or of the templates' own text:
 // the cookiecutter template is made by replacing them with placeholders.
@@ -83,6 +86,10 @@ const yoGid = isRoot ? Number(process.env.SUDO_GID) || 1000 : undefined;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'arpypi-bench-'));
 chmodSync(work, 0o755);
+process.on('exit', () => {
+  if (opts.keep) console.log(`\nkept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+});
 const at = (...p) => path.join(work, ...p);
 const giveToYo = (dir) => {
   if (yoUid !== undefined) {
@@ -90,10 +97,11 @@ const giveToYo = (dir) => {
   }
 };
 
-// yo finds generators through NODE_PATH: a folder of generator-* entries.
-mkdirSync(at('node_path'));
-symlinkSync(ROOT, at('node_path', 'generator-arpypi'));
-const hello = at('node_path', 'generator-hello');
+// yo finds generators through NODE_PATH: a folder of generator-* entries, one
+// folder per generator so that each yo run looks up the same amount.
+mkdirSync(at('node_path/arpypi'), { recursive: true });
+symlinkSync(ROOT, at('node_path/arpypi', 'generator-arpypi'));
+const hello = at('node_path/hello', 'generator-hello');
 mkdirSync(path.join(hello, 'generators/app'), { recursive: true });
 writeFileSync(path.join(hello, 'package.json'), `${JSON.stringify({ name: 'generator-hello', version: '1.0.0', type: 'module', files: ['generators'] }, null, 2)}\n`);
 writeFileSync(
@@ -109,7 +117,6 @@ giveToYo(at('home'));
 const toolEnv = {
   ...process.env,
   HOME: at('home'),
-  NODE_PATH: at('node_path'),
   NO_UPDATE_NOTIFIER: '1',
   npm_config_update_notifier: 'false',
   FORCE_COLOR: '0',
@@ -206,7 +213,8 @@ function sameTree(a, b) {
 const out = (name) => at('out', name);
 const freshDir = (dir, owner) =>
   `rm -rf ${q(dir)} && mkdir -p ${q(dir)}${owner !== undefined ? ` && chown ${owner}:${yoGid} ${q(dir)}` : ''}`;
-const envPrefix = `HOME=${q(toolEnv.HOME)} NODE_PATH=${q(toolEnv.NODE_PATH)} NO_UPDATE_NOTIFIER=1 FORCE_COLOR=0`;
+const envPrefix = `HOME=${q(toolEnv.HOME)} NO_UPDATE_NOTIFIER=1 FORCE_COLOR=0`;
+const nodePath = (generator) => `NODE_PATH=${q(at('node_path', generator))}`;
 const node = q(process.execPath);
 const flags = appFlags.map(q).join(' ');
 
@@ -232,14 +240,14 @@ const BENCHES = [
     name: 'yo arpypi --yes (full repo)',
     dir: out('yo-arpypi/repo'),
     prepare: freshDir(out('yo-arpypi/repo'), yoUid),
-    command: `cd ${q(out('yo-arpypi/repo'))} && ${envPrefix} exec ${node} ${q(YO)} arpypi ${flags} < /dev/null`,
+    command: `cd ${q(out('yo-arpypi/repo'))} && ${envPrefix} ${nodePath('arpypi')} exec ${node} ${q(YO)} arpypi ${flags} < /dev/null`,
   },
   {
     id: 'yoHello',
     name: 'yo hello (1 file)',
     dir: out('yo-hello/repo'),
     prepare: freshDir(out('yo-hello/repo'), yoUid),
-    command: `cd ${q(out('yo-hello/repo'))} && ${envPrefix} exec ${node} ${q(YO)} hello < /dev/null`,
+    command: `cd ${q(out('yo-hello/repo'))} && ${envPrefix} ${nodePath('hello')} exec ${node} ${q(YO)} hello < /dev/null`,
   },
   {
     id: 'fn1',
@@ -282,16 +290,31 @@ const median = (xs) => {
 
 const results = {};
 if (useHyperfine) {
+  // In rounds, each a short hyperfine run per command: a busy spell of the machine
+  // then weighs on every command, not on whichever ran during it.
+  const perRound = Math.ceil(RUNS / ROUNDS);
+  const times = Object.fromEntries(BENCHES.map((b) => [b.id, []]));
+  const cpu = Object.fromEntries(BENCHES.map((b) => [b.id, 0]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const bench of BENCHES) {
+      const json = at(`hyperfine-${bench.id}.json`);
+      const r = spawnSync(
+        'hyperfine',
+        [
+          '--shell=none', '--style', 'none', '--runs', String(perRound), '--warmup', String(round === 0 ? WARMUP : 0),
+          '--prepare', `sh -c ${q(bench.prepare)}`, '--export-json', json, '-n', bench.name, `sh -c ${q(bench.command)}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      if (r.status !== 0) fail(`hyperfine failed on ${bench.name}`);
+      const [result] = JSON.parse(readFileSync(json, 'utf8')).results;
+      times[bench.id].push(...result.times);
+      cpu[bench.id] += (result.user + result.system) * result.times.length;
+    }
+  }
   for (const bench of BENCHES) {
-    const json = at(`hyperfine-${bench.id}.json`);
-    const r = spawnSync(
-      'hyperfine',
-      ['--style', 'none', '--runs', String(RUNS), '--warmup', String(WARMUP), '--prepare', bench.prepare, '--export-json', json, '-n', bench.name, bench.command],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    if (r.status !== 0) fail(`hyperfine failed on ${bench.name}`);
-    const [result] = JSON.parse(readFileSync(json, 'utf8')).results;
-    results[bench.id] = { median: result.median, min: result.min, max: result.max, cpu: result.user + result.system };
+    const t = times[bench.id];
+    results[bench.id] = { median: median(t), min: Math.min(...t), max: Math.max(...t), cpu: cpu[bench.id] / t.length };
   }
 } else {
   // Round-robin, so that a busy moment of the machine weighs on every command alike.
@@ -340,7 +363,7 @@ const rss = peakRssMiB();
 
 const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
 console.log(`\narpypi start-up benchmark: node ${process.version}, ${os.cpus().length} CPU(s), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`${useHyperfine ? 'hyperfine' : 'own loop (round-robin)'}, ${RUNS} runs and ${WARMUP} warm-up(s) each; bin ${bundled ? 'bundled (bin/bundle.mjs)' : 'NOT bundled: tsc output only (run npm run build for the shipped bin)'}\n`);
+console.log(`${useHyperfine ? `hyperfine in ${ROUNDS} rounds` : 'own loop, round-robin'}, ${useHyperfine ? Math.ceil(RUNS / ROUNDS) * ROUNDS : RUNS} runs and ${WARMUP} warm-up(s) each; bin ${bundled ? 'bundled (bin/bundle.mjs)' : 'NOT bundled: tsc output only (run npm run build for the shipped bin)'}\n`);
 const nameWidth = Math.max(...BENCHES.map((b) => b.name.length));
 console.log(`${'command'.padEnd(nameWidth)}  ${'median'.padStart(8)}  ${'min'.padStart(8)}  ${'max'.padStart(8)}${useHyperfine ? `  ${'cpu'.padStart(8)}` : ''}`);
 for (const bench of BENCHES) {
@@ -372,10 +395,4 @@ for (const [label, dir] of checks) {
   const problem = sameTree(reference, dir);
   // Folder names differ (the GitHub repo defaults to it), but every answer is a flag here.
   console.log(`  ${label.padEnd(13)} ${problem ? `NO: ${problem}` : 'yes'}`);
-}
-
-if (opts.keep) {
-  console.log(`\nkept ${work}`);
-} else {
-  rmSync(work, { recursive: true, force: true });
 }

@@ -38,11 +38,17 @@ const USAGE: Record<CommandName, string> = {
   function: 'arpypi function NAME [options]',
 };
 
-const specsOf = (name: CommandName): readonly (OptionSpec & { short?: string })[] => [...TABLE[name], ...RUN_OPTIONS, ...BIN_OPTIONS];
+const specsOf = (name: CommandName): readonly (OptionSpec & { short?: string })[] => [...TABLE[name], ...runOptions()];
+
+/** The table's run options, then the bin's own (those the table does not declare yet). */
+const runOptions = (): readonly (OptionSpec & { short?: string })[] => [
+  ...RUN_OPTIONS,
+  ...BIN_OPTIONS.filter((b) => !RUN_OPTIONS.some((r) => r.flag === b.flag)),
+];
 
 export function parseCommandLine(argv: readonly string[]): Command {
   const name: CommandName = argv[0] === 'function' ? 'function' : 'app';
-  const args = argv[0] === 'function' || argv[0] === 'app' ? argv.slice(1) : [...argv];
+  const args = name === 'function' ? argv.slice(1) : [...argv];
   const specs = specsOf(name);
   const byFlag = new Map(specs.map((s) => [s.flag, s]));
 
@@ -98,6 +104,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       throw new UsageError(`arpypi function takes one NAME, and got ${positionals.length}: ${positionals.join(' ')}.`);
     }
     command.functionName = positionals[0];
+  } else if (positionals.includes('function')) {
+    throw new UsageError('Put function first, then its NAME and the flags: arpypi function NAME [options].');
   } else if (positionals.length > 0) {
     throw new UsageError(
       `Unexpected argument "${positionals[0]}": run arpypi [options] for the repository, or arpypi function NAME [options] for a function.`,
@@ -157,7 +165,7 @@ export function helpText(command: CommandName): string {
       : 'Adds functions/NAME and its trigger (what yo arpypi:function NAME does) to a repository made by arpypi.',
     '',
     ...section(command === 'app' ? 'Options:' : 'Options of the function:', TABLE[command]),
-    ...section('Run options:', [...RUN_OPTIONS, ...BIN_OPTIONS]),
+    ...section('Run options:', runOptions()),
     command === 'app' ? `Add a function later with: ${USAGE.function} (see arpypi function --help).` : 'Run it in the repository\'s root folder.',
   ];
   return `${lines.join('\n')}\n`;

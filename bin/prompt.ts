@@ -12,10 +12,12 @@ export type Asker = (
 
 export const askOnTerminal: Asker = async (specs, values, ctx) => {
   // Imported here so that a bundle of the bin loads readline only when it asks.
-  const { createInterface } = await import('node:readline/promises');
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
-  const closed = new AbortController();
-  rl.on('close', () => closed.abort());
+  // Ctrl-C would only pause the input otherwise.
+  rl.on('SIGINT', () => rl.close());
+  // Read as a stream of lines, so that answers typed ahead are kept, not dropped.
+  const lines = rl[Symbol.asyncIterator]();
   let answered = { ...values };
   try {
     for (const spec of specs) {
@@ -23,7 +25,11 @@ export const askOnTerminal: Asker = async (specs, values, ctx) => {
       const choices = spec.choices ? ` (${spec.choices.join(', ')})` : '';
       const hint = typeof suggested === 'string' ? ` [${suggested}]` : '';
       for (;;) {
-        const typed = (await rl.question(`? ${spec.message}${choices}${hint}: `, { signal: closed.signal })).trim();
+        rl.setPrompt(`? ${spec.message}${choices}${hint}: `);
+        rl.prompt();
+        const line = await lines.next();
+        if (line.done) throw new UsageError('Stopped before every answer was given; nothing was written.');
+        const typed = line.value.trim();
         const value = typed === '' ? suggested : typed;
         if (typeof value !== 'string' || value === '') {
           process.stdout.write(`  ${spec.message} needs a value (--${spec.flag}).\n`);
@@ -38,9 +44,6 @@ export const askOnTerminal: Asker = async (specs, values, ctx) => {
         break;
       }
     }
-  } catch (error) {
-    if (closed.signal.aborted) throw new UsageError('Stopped before every answer was given; nothing was written.');
-    throw error;
   } finally {
     rl.close();
   }

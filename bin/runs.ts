@@ -3,13 +3,13 @@
 // generators' lifecycles, so that the files and .yo-rc.json come out the same.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { assertValid, finishApp, finishFunction, pickValues, STORED_APP_KEYS, UsageError, withDefaults } from '../generators/core/answers.js';
+import { assertValid, carriedOver, finishApp, finishFunction, pickValues, STORED_APP_KEYS, UsageError, withDefaults } from '../generators/core/answers.js';
 import type { AppAnswers, FunctionAnswers } from '../generators/core/answers.js';
 import { gcloudProject } from '../generators/core/gcloud.js';
 import { buildModel } from '../generators/core/model.js';
 import { APP_OPTIONS, FUNCTION_OPTIONS } from '../generators/core/options.js';
 import { generatorVersion } from '../generators/core/package-root.js';
-import { conflictMessage, planWrites, recordedAfter } from '../generators/core/plan.js';
+import { conflictMessage, planRemovals, planWrites, recordedAfter, withoutRemoved } from '../generators/core/plan.js';
 import type { PlannedFile } from '../generators/core/plan.js';
 import { renderAll } from '../generators/core/render.js';
 import { checkRecordedVersion, storedFunctions } from '../generators/core/stored.js';
@@ -20,6 +20,8 @@ import type { Asker } from './prompt.js';
 
 export interface Plan {
   files: PlannedFile[];
+  /** Files an earlier run wrote that this one no longer makes: removed when unedited, else kept. */
+  removals: { remove: string[]; keep: string[] };
   /** .yo-rc.json as it is (undefined: none yet) and as the run leaves it. */
   yoRc: { before: string | undefined; after: string };
   /** Warnings and the list of kept edits, for the user. */
@@ -45,7 +47,7 @@ export async function planApp(req: RunRequest): Promise<Plan> {
   checkRecordedVersion(stored, generatorVersion);
   const given = pickValues(APP_OPTIONS, req.values);
   assertValid(APP_OPTIONS, given, 'flag');
-  const { function: first, ...values } = { ...pickValues(APP_OPTIONS, stored), ...given };
+  const { function: first, ...values } = { ...pickValues(APP_OPTIONS, carriedOver(stored, given)), ...given };
 
   const ctx = defaultContext(req.root);
   const unasked = APP_OPTIONS.filter((s) => s.message && values[s.key] === undefined);
@@ -119,13 +121,22 @@ function finish(
 ): Plan {
   const rendered = renderAll(buildModel(app, Object.values(storedFunctions(store)), generatorVersion));
   const recorded = (stored.files ?? {}) as Record<string, string>;
-  const files = planWrites(rendered, (p) => readText(path.join(root, p)), recorded, force);
-  store.files = recordedAfter(files, recorded);
+  const readDisk = (p: string) => readText(path.join(root, p));
+  const files = planWrites(rendered, readDisk, recorded, force);
+  const removals = planRemovals(rendered, readDisk, recorded);
+  store.files = withoutRemoved(recordedAfter(files, recorded), rendered);
   const conflicts = files.filter((f) => f.action === 'conflict').map((f) => f.path);
+  const { remove, keep } = removals;
   return {
     files,
+    removals,
     yoRc: { before: yoRc.text, after: formatYoRc(yoRc, store) },
-    notes: [...warnings, ...(conflicts.length > 0 ? [conflictMessage(conflicts)] : [])],
+    notes: [
+      ...warnings,
+      ...(conflicts.length > 0 ? [conflictMessage(conflicts)] : []),
+      ...(remove.length > 0 ? [`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`] : []),
+      ...(keep.length > 0 ? [`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`] : []),
+    ],
   };
 }
 

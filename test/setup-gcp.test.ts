@@ -110,6 +110,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
 
   // What the repository needs, from the answers and from the files that rely on it.
   let buildAccount: string;
+  let fnBuildAccount: string;
   let runtimeAccounts: Record<string, string>;
   let triggers: { file: string; name: string; tag: string; body: Record<string, unknown> }[];
   let expectedBindings: string[];
@@ -141,8 +142,21 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
 
     const build = `serviceAccount:${buildAccount}`;
     const eventDriven = ['on-order', 'on-upload'].map((n) => `serviceAccount:${runtimeAccounts[n]}`);
+    // The function build account: the one every deploy step names.
+    const fnBuildFlags = new Set(FUNCTIONS.map((name) => {
+      const args: string[] = parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
+      return args.find((a) => a.startsWith('--build-service-account='))?.split('/').pop();
+    }));
+    expect(fnBuildFlags.size).toBe(1);
+    fnBuildAccount = [...fnBuildFlags][0]!;
+    const fnBuild = `serviceAccount:${fnBuildAccount}`;
     expectedBindings = [
       `${repositoryName} roles/artifactregistry.writer ${build}`,
+      `projects/${PROJECT} projects/${PROJECT}/roles/arpypiInvokerPolicy ${build}`,
+      `projects/${PROJECT}/serviceAccounts/${fnBuildAccount} roles/iam.serviceAccountUser ${build}`,
+      `projects/${PROJECT} roles/cloudbuild.builds.builder ${fnBuild}`,
+      // native mode: the function builds' pip reads the private package
+      `${repositoryName} roles/artifactregistry.reader ${fnBuild}`,
       `projects/${PROJECT} roles/cloudfunctions.developer ${build}`,
       `projects/${PROJECT} roles/logging.logWriter ${build}`,
       ...Object.values(runtimeAccounts).map((a) => `projects/${PROJECT}/serviceAccounts/${a} roles/iam.serviceAccountUser ${build}`),
@@ -193,7 +207,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       return `${(r.body as { accountId: string }).accountId}@${PROJECT}.iam.gserviceaccount.com`;
     });
     const dedicated = Object.values(runtimeAccounts).filter((a) => a !== WORKER);
-    expect(created.sort()).toEqual([buildAccount, ...dedicated].sort());
+    expect(created.sort()).toEqual([buildAccount, fnBuildAccount, ...dedicated].sort());
     expect(dedicated.sort()).toEqual([`fn-api@${PROJECT}.iam.gserviceaccount.com`, `fn-on-upload@${PROJECT}.iam.gserviceaccount.com`]);
   });
 
@@ -210,6 +224,15 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const state = JSON.parse(readFileSync(path.join(google.dataDir, 'state.json'), 'utf8')) as { iamPolicies: Record<string, Parameters<typeof triples>[1]> };
     const all = Object.entries(state.iamPolicies).flatMap(([resource, policy]) => triples(resource, policy)).sort();
     expect(all).toEqual([...before[`projects/${PROJECT}`], ...expectedBindings].sort());
+  });
+
+  it('creates the custom invoker-policy role with only its two permissions', () => {
+    const creates = rpcs(firstRequests, 'roles.create');
+    expect(creates).toHaveLength(1);
+    expect(creates[0].body).toMatchObject({
+      roleId: 'arpypiInvokerPolicy',
+      role: { includedPermissions: ['run.services.getIamPolicy', 'run.services.setIamPolicy'] },
+    });
   });
 
   it('creates the topic, checks the bucket, and creates no bucket', () => {

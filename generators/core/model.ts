@@ -32,8 +32,14 @@ export interface Model extends AppAnswers {
   pypiUrl: string;
   buildAccountName: string;
   buildServiceAccount: string;
-  /** `projects/P/serviceAccounts/EMAIL`, as triggers and --build-service-account name it. */
+  /** `projects/P/serviceAccounts/EMAIL`, as triggers name it. */
   buildServiceAccountResource: string;
+  /** The account Cloud Functions builds a function's image as (--build-service-account). */
+  functionBuildAccountName: string;
+  functionBuildServiceAccount: string;
+  functionBuildServiceAccountResource: string;
+  /** A project role holding only what redeploys need to set a function's invoker policy. */
+  invokerPolicyRoleId: string;
   multiRegion: boolean;
   /** The trigger's branch filter: a regular expression that matches only this branch. */
   branchPattern: string;
@@ -44,6 +50,8 @@ export interface Model extends AppAnswers {
 }
 
 export const BUILD_ACCOUNT_NAME = 'arpypi-build';
+export const FUNCTION_BUILD_ACCOUNT_NAME = 'arpypi-fn-build';
+export const INVOKER_POLICY_ROLE = 'arpypiInvokerPolicy';
 export const PACKAGE_TRIGGER = 'package-release';
 export const PULL_REQUEST_TRIGGER = 'pull-request-checks';
 export const functionTriggerName = (name: string): string => `fn-${name}`;
@@ -78,6 +86,7 @@ function functionModel(fn: FunctionAnswers, projectId: string): FunctionModel {
 
 export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], generatorVersion: string): Model {
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
+  const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId));
   return {
     ...answers,
@@ -89,6 +98,10 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     buildAccountName: BUILD_ACCOUNT_NAME,
     buildServiceAccount,
     buildServiceAccountResource: `projects/${answers.projectId}/serviceAccounts/${buildServiceAccount}`,
+    functionBuildAccountName: FUNCTION_BUILD_ACCOUNT_NAME,
+    functionBuildServiceAccount,
+    functionBuildServiceAccountResource: `projects/${answers.projectId}/serviceAccounts/${functionBuildServiceAccount}`,
+    invokerPolicyRoleId: INVOKER_POLICY_ROLE,
     multiRegion: isMultiRegion(answers.region),
     branchPattern: `^${answers.branch.replace(/[.]/g, '\\.')}$`,
     functions: fns,

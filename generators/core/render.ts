@@ -18,8 +18,18 @@ export interface RenderedFile {
 const defaultTemplateRoot = path.join(packageRoot, 'templates');
 const cache = new Map<string, ejs.TemplateFunction>();
 
-/** A YAML scalar (quoted when YAML needs it), for values inside templates. */
-export const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 }).trimEnd();
+const yamlScalars = new Map<string | number | boolean, string>();
+
+/** A YAML scalar (quoted when YAML needs it), for values inside templates; remembered, since every function's files repeat the same values. */
+export const yaml = (value: unknown): string => {
+  const key = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
+  let out = key === undefined ? undefined : yamlScalars.get(key);
+  if (out === undefined) {
+    out = stringify(value, { lineWidth: 0 }).trimEnd();
+    if (key !== undefined) yamlScalars.set(key, out);
+  }
+  return out;
+};
 
 /** A single-quoted shell word. */
 export const sh = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;

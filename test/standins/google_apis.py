@@ -88,7 +88,7 @@ class State:
     """All resources, persisted to DIR/state.json after every change."""
 
     KEYS = ("projects", "services", "iamPolicies", "triggers", "functions", "repositories",
-            "serviceAccounts", "topics", "buckets", "runServices", "operations", "counters")
+            "serviceAccounts", "topics", "buckets", "runServices", "operations", "counters", "roles")
 
     def __init__(self, path):
         self.path = path
@@ -498,6 +498,40 @@ def service_accounts_get_iam(ctx, m):
 def service_accounts_set_iam(ctx, m):
     sa = existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
     return set_policy(ctx, sa["name"])
+
+
+# Permissions a custom role may hold here (gcloud checks a new role's list against it).
+TESTABLE_PERMISSIONS = ("run.services.get", "run.services.getIamPolicy", "run.services.setIamPolicy")
+
+
+@route("POST", r"/v1/permissions:queryTestablePermissions", "iam", "permissions.queryTestablePermissions")
+def query_testable_permissions(ctx, m):
+    return {"permissions": [{"name": p, "stage": "GA", "customRolesSupportLevel": "SUPPORTED"} for p in TESTABLE_PERMISSIONS]}
+
+
+@route("GET", r"/v1/projects/([^/]+)/roles/([^/:]+)", "iam", "roles.get")
+def roles_get(ctx, m):
+    role = ctx.state["roles"].get("projects/%s/roles/%s" % m.groups())
+    if role is None:
+        raise ApiError(404, "The role named projects/%s/roles/%s was not found." % m.groups())
+    return role
+
+
+@route("POST", r"/v1/projects/([^/]+)/roles", "iam", "roles.create", True)
+def roles_create(ctx, m):
+    body = ctx.body or {}
+    role_id = body.get("roleId") or ""
+    if not re.fullmatch(r"[a-zA-Z0-9_.]{3,64}", role_id):
+        raise ApiError(400, "Invalid roleId %r" % role_id)
+    name = "projects/%s/roles/%s" % (m.group(1), role_id)
+    if name in ctx.state["roles"]:
+        raise ApiError(409, "A role named %s in projects/%s already exists." % (role_id, m.group(1)))
+    role = dict(body.get("role") or {})
+    role["name"] = name
+    role["etag"] = "BwW="
+    ctx.state["roles"][name] = role
+    ctx.changed = True
+    return role
 
 
 # --------------------------------------------------------------------------
