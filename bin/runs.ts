@@ -9,7 +9,7 @@ import { gcloudProject } from '../generators/core/gcloud.js';
 import { buildModel } from '../generators/core/model.js';
 import { APP_OPTIONS, FUNCTION_OPTIONS } from '../generators/core/options.js';
 import { generatorVersion } from '../generators/core/package-root.js';
-import { conflictMessage, planRemovals, planWrites, recordedAfter, withoutRemoved } from '../generators/core/plan.js';
+import { planRemovals, planWrites, recordedAfter, runNotes } from '../generators/core/plan.js';
 import type { PlannedFile } from '../generators/core/plan.js';
 import { renderAll } from '../generators/core/render.js';
 import { checkRecordedVersion, storedFunctions } from '../generators/core/stored.js';
@@ -124,19 +124,12 @@ function finish(
   const readDisk = (p: string) => readText(path.join(root, p));
   const files = planWrites(rendered, readDisk, recorded, force);
   const removals = planRemovals(rendered, readDisk, recorded);
-  store.files = withoutRemoved(recordedAfter(files, recorded), rendered);
-  const conflicts = files.filter((f) => f.action === 'conflict').map((f) => f.path);
-  const { remove, keep } = removals;
+  store.files = recordedAfter(files, recorded);
   return {
     files,
     removals,
     yoRc: { before: yoRc.text, after: formatYoRc(yoRc, store) },
-    notes: [
-      ...warnings,
-      ...(conflicts.length > 0 ? [conflictMessage(conflicts)] : []),
-      ...(remove.length > 0 ? [`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`] : []),
-      ...(keep.length > 0 ? [`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`] : []),
-    ],
+    notes: [...warnings, ...runNotes(files, removals)],
   };
 }
 

@@ -2,6 +2,7 @@
 // nothing themselves: every name they need is spelt out here once.
 import { createHash } from 'node:crypto';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
+import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
 import { importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
 
 export type TriggerKind = 'http' | 'topic' | 'bucket';
@@ -52,8 +53,6 @@ export interface Model extends AppAnswers {
 export const BUILD_ACCOUNT_NAME = 'arpypi-build';
 export const FUNCTION_BUILD_ACCOUNT_NAME = 'arpypi-fn-build';
 export const INVOKER_POLICY_ROLE = 'arpypiInvokerPolicy';
-export const PACKAGE_TRIGGER = 'package-release';
-export const PULL_REQUEST_TRIGGER = 'pull-request-checks';
 export const functionTriggerName = (name: string): string => `fn-${name}`;
 
 /** A service account id (6 to 30 characters) for a function's own runtime identity. */
@@ -88,7 +87,7 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId));
-  return {
+  const model: Omit<Model, 'triggerFiles'> = {
     ...answers,
     importName: importName(answers.packageName),
     normalizedName: normalizedName(answers.packageName),
@@ -105,11 +104,12 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     multiRegion: isMultiRegion(answers.region),
     branchPattern: `^${answers.branch.replace(/[.]/g, '\\.')}$`,
     functions: fns,
-    triggerFiles: [
-      'triggers/package.yaml',
-      'triggers/pull-request.yaml',
-      ...fns.map((fn) => `triggers/${fn.triggerName}.yaml`),
-    ],
     generatorVersion,
   };
+  // The file table says which files are triggers; paths of triggers depend on no trigger list.
+  const triggerFiles = [
+    ...REPOSITORY_FILES.filter((f) => f.trigger).map((f) => f.path(model as Model)),
+    ...fns.flatMap((fn) => FUNCTION_FILES.filter((f) => f.trigger).map((f) => f.path(fn))),
+  ];
+  return { ...model, triggerFiles };
 }

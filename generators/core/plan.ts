@@ -31,21 +31,21 @@ export function planWrites(
   });
 }
 
-/** The hashes to record after a run: what was written, and what was kept as it was. */
+/**
+ * The hashes to record after a run: what was written, and what was kept as it was.
+ * Files this run does not make are no longer the generator's: removed, or left to the user.
+ */
 export function recordedAfter(
   planned: readonly PlannedFile[],
   recorded: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const next: Record<string, string> = { ...recorded };
+  const next: Record<string, string> = {};
   for (const file of planned) {
-    if (file.action !== 'conflict') next[file.path] = hashOf(file.contents);
+    const hash = file.action === 'conflict' ? recorded[file.path] : hashOf(file.contents);
+    if (hash !== undefined) next[file.path] = hash;
   }
   return Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b)));
 }
-
-export const conflictMessage = (paths: readonly string[]): string =>
-  `Kept ${paths.length} file(s) you edited, which this run would change: ${paths.join(', ')}. ` +
-  'Merge the change by hand, or run again with --force to overwrite them.';
 
 /**
  * Files an earlier run (or an older generator) wrote that this run no longer makes:
@@ -68,8 +68,15 @@ export function planRemovals(
   return { remove, keep };
 }
 
-/** What recordedAfter leaves, less the files a run removed or no longer makes. */
-export function withoutRemoved(recorded: Record<string, string>, rendered: readonly RenderedFile[]): Record<string, string> {
-  const made = new Set(rendered.map((f) => f.path));
-  return Object.fromEntries(Object.entries(recorded).filter(([file]) => made.has(file)));
+/** What a run tells the user about files it left alone or removed, one sentence each. */
+export function runNotes(planned: readonly PlannedFile[], removals: { remove: readonly string[]; keep: readonly string[] }): string[] {
+  const conflicts = planned.filter((f) => f.action === 'conflict').map((f) => f.path);
+  const { remove, keep } = removals;
+  return [
+    ...(conflicts.length > 0
+      ? [`Kept ${conflicts.length} file(s) you edited, which this run would change: ${conflicts.join(', ')}. Merge the change by hand, or run again with --force to overwrite them.`]
+      : []),
+    ...(remove.length > 0 ? [`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`] : []),
+    ...(keep.length > 0 ? [`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`] : []),
+  ];
 }

@@ -42,8 +42,9 @@ export default class FunctionGenerator extends ArpypiGenerator {
   async configuring() {
     const values = await this.complete(FUNCTION_OPTIONS, { pythonVersion: this.app.pythonVersion, ...this.given });
     this.fn = finishFunction(this.opts.name as string, values);
-    this.functions = [...Object.values(storedFunctions(this.config.getAll())), this.fn];
-    if (!this.dryRun) this.config.set('functions', { ...storedFunctions(this.config.getAll()), [this.fn.name]: this.fn });
+    const functions = { ...storedFunctions(this.config.getAll()), [this.fn.name]: this.fn };
+    this.functions = Object.values(functions);
+    if (!this.dryRun) this.config.set('functions', functions);
   }
 
   writing() {

@@ -8,7 +8,7 @@ import { assertValid, pickValues, UsageError, withDefaults } from '../core/answe
 import { gcloudProject } from '../core/gcloud.js';
 import { missingUnderYes } from '../core/unattended.js';
 import type { OptionSpec } from '../core/options.js';
-import { conflictMessage, planRemovals, planWrites, recordedAfter, withoutRemoved } from '../core/plan.js';
+import { planRemovals, planWrites, recordedAfter, runNotes } from '../core/plan.js';
 import type { RenderedFile } from '../core/render.js';
 
 export { UsageError };
@@ -84,7 +84,8 @@ export abstract class ArpypiGenerator extends Generator {
     // yo hands --force to the environment (for its conflicter) rather than to the generator.
     const force = this.opts.force === true || (this.env as unknown as { options?: { force?: boolean } }).options?.force === true;
     const planned = planWrites(files, readDisk, recorded, force);
-    const { remove, keep } = planRemovals(files, readDisk, recorded);
+    const removals = planRemovals(files, readDisk, recorded);
+    const { remove, keep } = removals;
     if (this.dryRun) {
       const changes = [
         ...planned.filter((f) => f.action !== 'identical' && f.action !== 'unchanged').map((f) => `${f.action} ${f.path}`),
@@ -108,10 +109,7 @@ export abstract class ArpypiGenerator extends Generator {
       this.fs.delete(this.destinationPath(file));
       (this.fs.store.get(this.destinationPath(file)) as { conflicter?: string }).conflicter = 'force';
     }
-    this.config.set('files', withoutRemoved(recordedAfter(planned, recorded), files));
-    const conflicts = planned.filter((f) => f.action === 'conflict').map((f) => f.path);
-    if (conflicts.length > 0) this.log.info(conflictMessage(conflicts));
-    if (remove.length > 0) this.log.info(`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`);
-    if (keep.length > 0) this.log.info(`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`);
+    this.config.set('files', recordedAfter(planned, recorded));
+    for (const note of runNotes(planned, removals)) this.log.info(note);
   }
 }
