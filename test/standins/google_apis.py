@@ -80,6 +80,14 @@ def not_found(what):
     return ApiError(404, "%s not found." % what)
 
 
+def existing(ctx, kind, key, message):
+    """The resource of state[kind][key], or the 404 (with Google's wording) it would get."""
+    resource = ctx.state[kind].get(key)
+    if resource is None:
+        raise ApiError(404, message)
+    return resource
+
+
 # --------------------------------------------------------------------------
 # State
 
@@ -374,10 +382,7 @@ def repo_name(m):
 
 
 def existing_repo(ctx, name):
-    repo = ctx.state["repositories"].get(name)
-    if repo is None:
-        raise ApiError(404, "Requested entity was not found.")
-    return repo
+    return existing(ctx, "repositories", name, "Requested entity was not found.")
 
 
 REPO = r"/v1/projects/([^/]+)/locations/([^/]+)/repositories/([^/:]+)"
@@ -440,11 +445,7 @@ def sa_email(ctx, project, account):
 
 
 def existing_sa(ctx, project, account):
-    email = sa_email(ctx, project, account)
-    sa = ctx.state["serviceAccounts"].get(email)
-    if sa is None:
-        raise ApiError(404, "Unknown service account")
-    return sa
+    return existing(ctx, "serviceAccounts", sa_email(ctx, project, account), "Unknown service account")
 
 
 SA = r"/v1/projects/([^/]+)/serviceAccounts/([^/:]+)"
@@ -511,10 +512,8 @@ def query_testable_permissions(ctx, m):
 
 @route("GET", r"/v1/projects/([^/]+)/roles/([^/:]+)", "iam", "roles.get")
 def roles_get(ctx, m):
-    role = ctx.state["roles"].get("projects/%s/roles/%s" % m.groups())
-    if role is None:
-        raise ApiError(404, "The role named projects/%s/roles/%s was not found." % m.groups())
-    return role
+    name = "projects/%s/roles/%s" % m.groups()
+    return existing(ctx, "roles", name, "The role named %s was not found." % name)
 
 
 @route("POST", r"/v1/projects/([^/]+)/roles", "iam", "roles.create", True)
@@ -541,10 +540,7 @@ def roles_create(ctx, m):
 @route("GET", r"/v1/projects/([^/]+)/topics/([^/:]+)", "pubsub", "topics.get")
 def topics_get(ctx, m):
     name = "projects/%s/topics/%s" % m.groups()
-    topic = ctx.state["topics"].get(name)
-    if topic is None:
-        raise ApiError(404, "Resource not found (resource=%s)." % m.group(2))
-    return topic
+    return existing(ctx, "topics", name, "Resource not found (resource=%s)." % m.group(2))
 
 
 @route("GET", r"/v1/projects/([^/]+)/topics", "pubsub", "topics.list")
@@ -730,10 +726,7 @@ def function_name(m):
 
 
 def existing_function(ctx, name):
-    function = ctx.state["functions"].get(name)
-    if function is None:
-        raise ApiError(404, "Resource '%s' was not found" % name)
-    return function
+    return existing(ctx, "functions", name, "Resource '%s' was not found" % name)
 
 
 def camel(path):
@@ -932,10 +925,10 @@ def run_service_name(m):
 
 
 def existing_run_service(ctx, m):
-    service = ctx.state["runServices"].get(run_service_name(m))
-    if service is None:
-        raise ApiError(404, "Resource '%s' of kind 'SERVICE' in region '%s' in project '%s' does not exist." % (m.group(3), m.group(2), m.group(1)))
-    return service
+    return existing(
+        ctx, "runServices", run_service_name(m),
+        "Resource '%s' of kind 'SERVICE' in region '%s' in project '%s' does not exist." % (m.group(3), m.group(2), m.group(1)),
+    )
 
 
 @route("GET", RUN_SERVICE, "run", "services.get")
