@@ -1,41 +1,36 @@
 #!/usr/bin/env node
-// `arpypi`: the repository and its functions from flags, as `yo arpypi` and
-// `yo arpypi:function NAME` make them, without loading the Yeoman environment.
+// `arpypi`: the bin door. Its words go to the core's parser, its questions to the
+// terminal, its plan to the core's atomic writer; no Yeoman is loaded.
 import { UsageError } from '../generators/core/answers.js';
+import { helpText, parseCommandLine } from '../generators/core/command-line.js';
+import { COMMANDS } from '../generators/core/commands/index.js';
+import { commit } from '../generators/core/commit.js';
 import { generatorVersion } from '../generators/core/package-root.js';
-import { apply, describe } from './apply.js';
-import { helpText, parseCommandLine } from './command-line.js';
-import { planApp, planFunction } from './runs.js';
-import type { Plan } from './runs.js';
+import { run } from '../generators/core/run.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  const command = parseCommandLine(argv);
-  if (command.help) {
-    process.stdout.write(helpText(command.name));
-    return 0;
-  }
-  if (command.version) {
+  if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${generatorVersion}\n`);
     return 0;
   }
+  const command = argv[0] === 'function' ? 'function' : 'app';
+  const invocation = parseCommandLine(command, command === 'function' ? argv.slice(1) : argv);
+  if (invocation.help) {
+    process.stdout.write(helpText(command, 'bin'));
+    return 0;
+  }
   const root = process.cwd();
-  const request = { root, values: command.values, yes: command.yes, force: command.force };
-  let plan: Plan;
-  if (command.name === 'function') {
-    plan = planFunction({ ...request, name: command.functionName });
-  } else {
-    // The prompts' module is loaded only when there is someone to ask.
-    const ask = process.stdin.isTTY && !command.yes ? (await import('./prompt.js')).askOnTerminal : undefined;
-    plan = await planApp({ ...request, ask });
+  // The prompts' module is loaded only when there is someone to ask.
+  const terminal = process.stdin.isTTY && !invocation.yes ? await import('./prompt.js') : undefined;
+  let outcome;
+  try {
+    outcome = await run(root, invocation, COMMANDS[command], terminal?.askOnTerminal);
+  } finally {
+    terminal?.closeTerminal();
   }
-  for (const note of plan.notes) process.stderr.write(`${note}\n`);
-  process.stdout.write(`${describe(plan).join('\n')}\n`);
-  if (command.dryRun) {
-    process.stdout.write('Dry run: nothing was written.\n');
-  } else {
-    apply(plan, root);
-  }
-  return 0;
+  if (outcome.changes.length > 0) commit(root, outcome.changes);
+  process.stdout.write(`${outcome.lines.join('\n')}\n`);
+  return outcome.exitCode;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,51 +1,51 @@
-// Asks, on a terminal, for the options that have a prompt and no value yet: the
-// same questions, suggested defaults and rules as the Yeoman generator's prompts,
-// through node:readline, so that the bin needs no Yeoman environment to ask.
+// The bin's way to put a question to a person: node:readline on the terminal. What is
+// asked, its default and its rule come from the core (ask.ts).
 import { UsageError } from '../generators/core/answers.js';
-import type { DefaultContext, OptionSpec } from '../generators/core/options.js';
+import type { Ask } from '../generators/core/ask.js';
 
-export type Asker = (
-  specs: readonly OptionSpec[],
-  values: Record<string, unknown>,
-  ctx: Omit<DefaultContext, 'values'>,
-) => Promise<Record<string, unknown>>;
+let lines: AsyncIterator<string> | undefined;
+let rl: import('node:readline').Interface | undefined;
 
-export const askOnTerminal: Asker = async (specs, values, ctx) => {
-  // Imported here so that a bundle of the bin loads readline only when it asks.
-  const { createInterface } = await import('node:readline');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  // Ctrl-C would only pause the input otherwise.
-  rl.on('SIGINT', () => rl.close());
-  // Read as a stream of lines, so that answers typed ahead are kept, not dropped.
-  const lines = rl[Symbol.asyncIterator]();
-  let answered = { ...values };
-  try {
-    for (const spec of specs) {
-      const suggested = spec.default?.({ ...ctx, values: answered });
-      const choices = spec.choices ? ` (${spec.choices.join(', ')})` : '';
-      const hint = typeof suggested === 'string' ? ` [${suggested}]` : '';
-      for (;;) {
-        rl.setPrompt(`? ${spec.message}${choices}${hint}: `);
-        rl.prompt();
-        const line = await lines.next();
-        if (line.done) throw new UsageError('Stopped before every answer was given; nothing was written.');
-        const typed = line.value.trim();
-        const value = typed === '' ? suggested : typed;
-        if (typeof value !== 'string' || value === '') {
-          process.stdout.write(`  ${spec.message} needs a value (--${spec.flag}).\n`);
-          continue;
-        }
-        const broken = spec.check?.(value);
-        if (broken) {
-          process.stdout.write(`  "${value}" ${broken}.\n`);
-          continue;
-        }
-        answered = { ...answered, [spec.key]: value };
-        break;
-      }
-    }
-  } finally {
-    rl.close();
+async function reader() {
+  if (!rl) {
+    // Imported here so that a bundle of the bin loads readline only when it asks.
+    const { createInterface } = await import('node:readline');
+    rl = createInterface({ input: process.stdin, output: process.stdout });
+    // Ctrl-C would only pause the input otherwise.
+    rl.on('SIGINT', () => rl?.close());
+    // Read as a stream of lines, so that answers typed ahead are kept, not dropped.
+    lines = rl[Symbol.asyncIterator]();
   }
-  return answered;
+  return { rl: rl!, lines: lines! };
+}
+
+/** Lets the process end: an open terminal reader keeps it alive. */
+export const closeTerminal = (): void => rl?.close();
+
+export const askOnTerminal: Ask = async (question) => {
+  const { rl, lines } = await reader();
+  const choices = question.choices ? `\n${question.choices.map((c) => `    ${c.label}`).join('\n')}\n ` : '';
+  const yesNo = question.kind === 'confirm' ? ` (y/N)` : '';
+  const hint = typeof question.default === 'string' ? ` [${question.default}]` : '';
+  for (;;) {
+    rl.setPrompt(`? ${question.message}${choices}${yesNo}${hint}: `);
+    rl.prompt();
+    const line = await lines.next();
+    if (line.done) throw new UsageError('Stopped before every answer was given; nothing was written.');
+    const typed = line.value.trim();
+    if (question.kind === 'confirm') {
+      if (typed === '') return question.default === true;
+      if (/^(y|yes)$/i.test(typed)) return true;
+      if (/^(n|no)$/i.test(typed)) return false;
+      process.stdout.write('  Answer y or n.\n');
+      continue;
+    }
+    const value = typed === '' && typeof question.default === 'string' ? question.default : typed;
+    const problem = question.problem(value);
+    if (problem) {
+      process.stdout.write(`  ${problem}\n`);
+      continue;
+    }
+    return value;
+  }
 };

@@ -15,7 +15,7 @@ function expectedFiles(combo: Combo): string[] {
     `triggers/fn-${name}.yaml`,
   ];
   return [
-    '.gitignore', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml', 'package/README.md', 'package/cloudbuild.yaml',
+    '.arpypi/last-render.json.gz', '.gitignore', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml', 'package/README.md', 'package/cloudbuild.yaml',
     'package/pyproject.toml', `package/src/${mod}/__init__.py`, `package/tests/test_${mod}.py`,
     'scripts/check-version-unpublished.py', 'scripts/prepare-requirements.sh', 'scripts/setup-gcp.sh',
     'triggers/package.yaml', 'triggers/pull-request.yaml',
@@ -148,7 +148,7 @@ describe('re-runs and the function generator', () => {
 
   it('refuses to run outside a repository made by yo arpypi, writing nothing', async () => {
     const dir = tempDir('outside');
-    await expect(runFunction(dir, 'hello')).rejects.toThrow(/No repository made by yo arpypi here/);
+    await expect(runFunction(dir, 'hello')).rejects.toThrow(/No repository made by this generator here/);
     expect(listFiles(dir)).toEqual([]);
   });
 

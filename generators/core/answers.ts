@@ -1,6 +1,6 @@
 // Raw input (flags, .yo-rc.json, prompts) -> a complete, checked Answers object.
 // Nothing here writes a file: errors are thrown before any template is rendered.
-import { APP_OPTIONS, FUNCTION_OPTIONS } from './options.js';
+import { APP_OPTIONS, FUNCTION_NAME, FUNCTION_OPTIONS } from './options.js';
 import type { DefaultContext, OptionSpec } from './options.js';
 import * as rules from './rules.js';
 import type { AuthMode } from './rules.js';
@@ -10,7 +10,8 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export type Source = 'flag' | 'stored';
+/** Where a value came from: a flag, a prompt, or `.yo-rc.json` (optionally under a prefix such as functions.NAME.). */
+export type Source = 'flag' | 'stored' | 'answer' | { stored: string };
 
 export interface AppAnswers {
   projectId: string;
@@ -40,17 +41,21 @@ export interface FunctionAnswers {
 
 export const STORED_APP_KEYS = APP_OPTIONS.filter((o) => o.key !== 'function').map((o) => o.key);
 
-const where = (spec: OptionSpec, source: Source): string =>
-  source === 'flag' ? `--${spec.flag}` : `"${spec.key}" in .yo-rc.json`;
+export const where = (spec: OptionSpec, source: Source): string =>
+  source === 'flag'
+    ? spec.flag === 'NAME' ? 'The function name' : `--${spec.flag}`
+    : source === 'answer'
+      ? 'The answer'
+      : `"${typeof source === 'object' ? source.stored : ''}${spec.key}" in .yo-rc.json`;
 
 /** One sentence naming the flag (or stored key), the value and the rule, or null. */
 export function ruleViolation(spec: OptionSpec, value: unknown, source: Source): string | null {
   if (spec.type === 'boolean') {
-    return typeof value === 'boolean' ? null : `${where(spec, source)} takes no value (it is a switch).`;
+    if (typeof value === 'boolean') return null;
+    return source === 'flag' ? `${where(spec, source)} takes no value (it is a switch).` : `${where(spec, source)} must be true or false.`;
   }
-  if (typeof value !== 'string' || value === '') {
-    return `${where(spec, source)} needs a value.`;
-  }
+  if (typeof value !== 'string') return `${where(spec, source)} must be a string, not ${JSON.stringify(value)}.`;
+  if (value === '') return source === 'answer' ? `${spec.message ?? spec.key} is required.` : `${where(spec, source)} needs a value.`;
   const broken = spec.check?.(value);
   return broken ? `${where(spec, source)} ${JSON.stringify(value)} ${broken}.` : null;
 }
@@ -127,17 +132,21 @@ export function finishApp(values: Record<string, unknown>): { answers: AppAnswer
   return { answers, warnings };
 }
 
-export function finishFunction(name: string, values: Record<string, unknown>): FunctionAnswers {
-  const problem = ruleViolation({ key: 'name', flag: 'NAME', type: 'string', description: '', check: rules.functionName }, name, 'flag');
-  if (problem) throw new UsageError(problem.replace('--NAME', 'The function name'));
-  assertValid(FUNCTION_OPTIONS, values, 'flag');
+/** The rule that ties the timeout to the trigger, as the end of a sentence, or null. */
+export function timeoutForTrigger(timeout: unknown, trigger: unknown): string | null {
+  const seconds = Number(String(timeout).replace(/s$/, ''));
+  return (trigger ?? 'http') !== 'http' && seconds > rules.EVENT_TIMEOUT_LIMIT
+    ? `is over ${rules.EVENT_TIMEOUT_LIMIT}s, the most a 2nd gen function triggered by a topic or bucket may run`
+    : null;
+}
+
+export function finishFunction(name: string, values: Record<string, unknown>, source: Source = 'flag'): FunctionAnswers {
+  const problem = ruleViolation(FUNCTION_NAME, name, source === 'flag' ? 'flag' : source);
+  if (problem) throw new UsageError(problem);
+  assertValid(FUNCTION_OPTIONS, values, source);
   const trigger = (values.trigger as string | undefined) ?? 'http';
-  const seconds = Number(String(values.timeout).replace(/s$/, ''));
-  if (trigger !== 'http' && seconds > rules.EVENT_TIMEOUT_LIMIT) {
-    throw new UsageError(
-      `--timeout "${values.timeout}" is over ${rules.EVENT_TIMEOUT_LIMIT}s, the most a 2nd gen function triggered by a topic or bucket may run.`,
-    );
-  }
+  const late = timeoutForTrigger(values.timeout, trigger);
+  if (late) throw new UsageError(`${where(FUNCTION_OPTIONS.find((o) => o.key === 'timeout')!, source)} "${values.timeout}" ${late}.`);
   return {
     name,
     runtime: values.runtime as string,

@@ -20,6 +20,10 @@ export interface OptionSpec {
   /** Prompt text; options without one are never asked for. */
   message?: string;
   choices?: readonly string[];
+  /** One line per choice, shown beside it when asked. */
+  explain?: Readonly<Record<string, string>>;
+  /** What a prompt suggests when there is no default (never taken under --yes). */
+  suggest?: (ctx: DefaultContext) => string | boolean | undefined;
   check?: Check;
   default?: (ctx: DefaultContext) => string | boolean | undefined;
   /** May stay empty (no default, not asked under --yes). */
@@ -86,11 +90,17 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
       const region = ctx.values.region;
       return typeof region === 'string' && !rules.isMultiRegion(region) ? region : undefined;
     },
+    // A multi-region has no single region to follow: the prompt offers its largest one.
+    suggest: (ctx) => rules.SUGGESTED_FUNCTION_REGION[ctx.values.region as string],
   },
   {
     key: 'auth', flag: 'auth', type: 'string',
     description: 'How function builds reach the repository: native (build service account) or token (access token in requirements.txt)',
     message: 'How function builds authenticate to Artifact Registry', choices: rules.AUTH_MODES, check: rules.auth,
+    explain: {
+      native: 'the function build\'s own service account reads the repository (recommended)',
+      token: 'a short-lived access token is written into requirements.txt at deploy time',
+    },
     default: () => 'native',
   },
   {
@@ -102,30 +112,30 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
 
 export const FUNCTION_OPTIONS: readonly OptionSpec[] = [
   {
+    key: 'trigger', flag: 'trigger', type: 'string',
+    description: 'What calls the function: http, topic:TOPIC (Pub/Sub) or bucket:BUCKET (Cloud Storage); default http',
+    message: 'Trigger: http, topic:TOPIC or bucket:BUCKET', check: rules.trigger, default: () => 'http',
+  },
+  {
     key: 'runtime', flag: 'runtime', type: 'string',
     description: 'Cloud Functions runtime (default: the repository\'s Python version, e.g. python312)',
-    check: rules.runtime,
+    message: 'Python runtime', check: rules.runtime,
     default: (ctx) => (typeof ctx.values.pythonVersion === 'string' ? rules.runtimeFor(ctx.values.pythonVersion) : undefined),
   },
   {
     key: 'memory', flag: 'memory', type: 'string',
     description: 'Memory of each instance, 128Mi to 32Gi (default: 256Mi)',
-    check: rules.memory, default: () => '256Mi',
+    message: 'Memory of each instance (128Mi to 32Gi)', check: rules.memory, default: () => '256Mi',
   },
   {
     key: 'timeout', flag: 'timeout', type: 'string',
     description: 'Timeout, 1s to 3600s for HTTP and to 540s for topic and bucket functions (default: 60s)',
-    check: rules.timeout, default: () => '60s',
+    message: 'Timeout in seconds, such as 60s', check: rules.timeout, default: () => '60s',
   },
   {
     key: 'entryPoint', flag: 'entry-point', type: 'string',
     description: 'Python function in main.py that serves requests (default: handler)',
-    check: rules.entryPoint, default: () => 'handler',
-  },
-  {
-    key: 'trigger', flag: 'trigger', type: 'string',
-    description: 'What calls the function: http, topic:TOPIC (Pub/Sub) or bucket:BUCKET (Cloud Storage); default http',
-    check: rules.trigger, default: () => 'http',
+    message: 'Entry point (the Python function in main.py)', check: rules.entryPoint, default: () => 'handler',
   },
   {
     key: 'serviceAccount', flag: 'service-account', type: 'string', optional: true,
@@ -135,11 +145,24 @@ export const FUNCTION_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'allowUnauthenticated', flag: 'allow-unauthenticated', type: 'boolean',
     description: 'Let anyone on the internet call the function (default: callers need IAM permission)',
+    message: 'Public: may anyone on the internet call it (no = callers need IAM permission)?',
     default: () => false,
   },
 ];
 
-/** Flags both generators take; they steer the run and are never stored. */
+/** The function's name: the function command's one positional argument. */
+export const FUNCTION_NAME: OptionSpec = {
+  key: 'name', flag: 'NAME', type: 'string', description: 'Function name', message: 'Function name (lowercase letters, digits and hyphens)', check: rules.functionName,
+};
+
+/** Flags that steer a run and are never stored; `remove` only for the function command. */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'yes', flag: 'yes', type: 'boolean', description: 'Never prompt: take flags, .yo-rc.json and defaults; fail on anything missing' },
+  { key: 'force', flag: 'force', type: 'boolean', description: 'Take the new render for the wiring files this run changes, over your edits (never for your own code)' },
+  { key: 'dryRun', flag: 'dry-run', type: 'boolean', description: 'Print what would be created, changed, merged or removed, and write nothing' },
+  { key: 'help', flag: 'help', type: 'boolean', description: 'Print this help' },
 ];
+
+export const REMOVE_OPTION: OptionSpec = {
+  key: 'remove', flag: 'remove', type: 'boolean', description: 'Remove the function: its generated files, its trigger and its entry (files you edited are kept)',
+};

@@ -1,50 +1,74 @@
-// Decides, file by file, what a run may do to the disk. The generator records the
-// hash of every file it writes in .yo-rc.json; a file whose disk content no longer
-// matches that hash was edited by the user and is never overwritten silently.
+// Decides, file by file, what a run does to the disk. `.yo-rc.json` records the hash of
+// what the generator last rendered for each file, and `.arpypi/last-render.json.gz` the
+// rendered wiring itself (bases.ts). A sample that exists is the user's and is never
+// rewritten; an edited wiring file is merged three ways (base: the last render, ours: the
+// disk, theirs: the new render) with node-diff3, as git merge-file would.
 import { createHash } from 'node:crypto';
+import { merge, mergeDiff3 } from 'node-diff3';
+import type { Bases } from './bases.js';
 import type { RenderedFile } from './render.js';
 
-export type Action = 'create' | 'update' | 'identical' | 'unchanged' | 'conflict' | 'force';
+export type Action =
+  | 'create' // missing: written
+  | 'update' // unedited since the last run: rewritten
+  | 'identical' // already as rendered
+  | 'unchanged' // edited, and this run brings nothing new to it: left as the user has it
+  | 'yours' // a sample the user owns: never rewritten
+  | 'merged' // edited, and the new render merged into it cleanly
+  | 'conflict' // edited where the new render changes it too: written with conflict markers
+  | 'unresolved' // still holds conflict markers from an earlier run: left alone
+  | 'force'; // edited, and --force takes the new render
 
 export interface PlannedFile extends RenderedFile {
   action: Action;
+  /** What the run writes there, when it writes: the render, a merge, or conflict markers. */
+  write?: string;
 }
 
 export const hashOf = (contents: string): string => createHash('sha256').update(contents).digest('hex').slice(0, 16);
+
+const MARKERS = /^(<{7}|>{7}) /m;
+const lines = (text: string): string[] => text.split('\n');
 
 export function planWrites(
   rendered: readonly RenderedFile[],
   readDisk: (path: string) => string | undefined,
   recorded: Readonly<Record<string, string>>,
+  bases: Readonly<Bases>,
   force: boolean,
+  version: string,
 ): PlannedFile[] {
-  return rendered.map((file) => {
+  return rendered.map((file): PlannedFile => {
     const disk = readDisk(file.path);
-    if (disk === undefined) return { ...file, action: 'create' };
+    if (disk === undefined) return { ...file, action: 'create', write: file.contents };
     if (disk === file.contents) return { ...file, action: 'identical' };
-    const unedited = recorded[file.path] === hashOf(disk);
-    if (unedited) return { ...file, action: 'update' };
-    if (force) return { ...file, action: 'force' };
-    // This run would write what the last one wrote: nothing new to bring, so a user's edit stands.
+    if (file.owner === 'sample') return { ...file, action: 'yours' };
+    if (MARKERS.test(disk)) return force ? { ...file, action: 'force', write: file.contents } : { ...file, action: 'unresolved' };
+    if (recorded[file.path] === hashOf(disk)) return { ...file, action: 'update', write: file.contents };
+    // Edited. A run that would write what the last one wrote brings nothing new: the edit stands.
     if (recorded[file.path] === hashOf(file.contents)) return { ...file, action: 'unchanged' };
-    return { ...file, action: 'conflict' };
+    if (force) return { ...file, action: 'force', write: file.contents };
+    // Without the last render (a repository from before bases were kept), the whole file is the conflict.
+    const base = bases[file.path] !== undefined && hashOf(bases[file.path]) === recorded[file.path] ? bases[file.path] : '';
+    const clean = merge(lines(disk), lines(base), lines(file.contents));
+    if (!clean.conflict) return { ...file, action: 'merged', write: clean.result.join('\n') };
+    const marked = mergeDiff3(lines(disk), lines(base), lines(file.contents), {
+      label: { a: 'yours', o: 'last generated', b: `generator-arpypi ${version}` },
+    });
+    return { ...file, action: 'conflict', write: marked.result.join('\n') };
   });
 }
 
-/**
- * The hashes to record after a run: what was written, and what was kept as it was.
- * Files this run does not make are no longer the generator's: removed, or left to the user.
- */
-export function recordedAfter(
-  planned: readonly PlannedFile[],
-  recorded: Readonly<Record<string, string>>,
-): Record<string, string> {
-  const next: Record<string, string> = {};
-  for (const file of planned) {
-    const hash = file.action === 'conflict' ? recorded[file.path] : hashOf(file.contents);
-    if (hash !== undefined) next[file.path] = hash;
-  }
-  return Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b)));
+/** The hash of each file's render, which later runs compare the disk with; sorted as Yeoman's storage would keep it. */
+export function recordedAfter(planned: readonly PlannedFile[]): Record<string, string> {
+  return Object.fromEntries(
+    planned.map((f) => [f.path, hashOf(f.contents)] as const).sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** The last render of every wiring file, the base of the next run's merges. */
+export function basesAfter(planned: readonly PlannedFile[]): Bases {
+  return Object.fromEntries(planned.filter((f) => f.owner === 'wiring').map((f) => [f.path, f.contents]));
 }
 
 /**
@@ -66,17 +90,4 @@ export function planRemovals(
     (hashOf(disk) === hash ? remove : keep).push(file);
   }
   return { remove, keep };
-}
-
-/** What a run tells the user about files it left alone or removed, one sentence each. */
-export function runNotes(planned: readonly PlannedFile[], removals: { remove: readonly string[]; keep: readonly string[] }): string[] {
-  const conflicts = planned.filter((f) => f.action === 'conflict').map((f) => f.path);
-  const { remove, keep } = removals;
-  return [
-    ...(conflicts.length > 0
-      ? [`Kept ${conflicts.length} file(s) you edited, which this run would change: ${conflicts.join(', ')}. Merge the change by hand, or run again with --force to overwrite them.`]
-      : []),
-    ...(remove.length > 0 ? [`Removed ${remove.length} file(s) this version no longer makes: ${remove.join(', ')}.`] : []),
-    ...(keep.length > 0 ? [`Kept ${keep.length} file(s) you edited that this version no longer makes: ${keep.join(', ')}.`] : []),
-  ];
 }

@@ -6,6 +6,7 @@ import ejs from 'ejs';
 import { stringify } from 'yaml';
 import { createHash } from 'node:crypto';
 import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
+import type { Owner } from './files.js';
 import type { Model } from './model.js';
 import { packageRoot } from './package-root.js';
 
@@ -13,6 +14,7 @@ export interface RenderedFile {
   path: string;
   contents: string;
   executable: boolean;
+  owner: Owner;
 }
 
 const defaultTemplateRoot = path.join(packageRoot, 'templates');
@@ -53,12 +55,12 @@ export function renderAll(model: Model, templateRoot = defaultTemplateRoot): Ren
     compiled(path.join(templateRoot, template))({ ...data, yaml, sh }) as string;
   const repository = REPOSITORY_FILES.map((entry) => {
     const contents = render(entry.template, { m: model });
-    return { path: entry.path(model), contents: entry.trigger ? stamped(contents) : contents, executable: entry.executable === true };
+    return { path: entry.path(model), contents: entry.trigger ? stamped(contents) : contents, executable: entry.executable === true, owner: entry.owner };
   });
   const functions = model.functions.flatMap((fn) =>
     FUNCTION_FILES.map((entry) => {
       const contents = render(entry.template(fn), { m: model, fn });
-      return { path: entry.path(fn), contents: entry.trigger ? stamped(contents) : contents, executable: false };
+      return { path: entry.path(fn), contents: entry.trigger ? stamped(contents) : contents, executable: false, owner: entry.owner };
     }),
   );
   return [...repository, ...functions];

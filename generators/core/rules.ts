@@ -23,6 +23,9 @@ export const REGIONS = [
   'us-west1', 'us-west2', 'us-west3', 'us-west4', 'us-west8',
 ] as const;
 
+/** The region a prompt suggests for functions when the repository sits in a multi-region. */
+export const SUGGESTED_FUNCTION_REGION: Readonly<Record<string, string>> = { us: 'us-central1', europe: 'europe-west1', asia: 'asia-east1' };
+
 /** Python versions a Cloud Functions runtime exists for; 3.10 is deprecated since 2026-10-04. */
 export const PYTHON_VERSIONS = ['3.11', '3.12', '3.13', '3.14'] as const;
 export const DEPRECATED_PYTHON_VERSIONS = ['3.10'] as const;

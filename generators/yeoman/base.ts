@@ -1,115 +1,88 @@
-// What the two Yeoman generators share: declaring options from the core's table,
-// asking for what is missing, and writing rendered files through this.fs.
-import type { Stats } from 'node:fs';
-import path from 'node:path';
+// The yo door: Yeoman's lifecycle around the core's one run. It hands the core the words
+// typed after `yo arpypi` (or the options of a program that runs it), asks through
+// Yeoman's this.prompt, and commits through the core's atomic writer (mem-fs-editor's
+// commit writes file by file and cannot put back what it wrote when a later file fails).
+import { realpathSync } from 'node:fs';
 import Generator from 'yeoman-generator';
-import type { BaseOptions } from 'yeoman-generator';
-import { assertValid, pickValues, UsageError, withDefaults } from '../core/answers.js';
-import { gcloudProject } from '../core/gcloud.js';
-import { missingUnderYes } from '../core/unattended.js';
-import type { OptionSpec } from '../core/options.js';
-import { planRemovals, planWrites, recordedAfter, runNotes } from '../core/plan.js';
-import type { RenderedFile } from '../core/render.js';
+import { UsageError } from '../core/answers.js';
+import type { Ask } from '../core/ask.js';
+import { fromOptions, helpText, parseCommandLine } from '../core/command-line.js';
+import type { CommandName, Invocation } from '../core/command-line.js';
+import { COMMANDS } from '../core/commands/index.js';
+import { commit } from '../core/commit.js';
+import { run } from '../core/run.js';
+import type { Outcome } from '../core/run.js';
 
 export { UsageError };
 
-const EXECUTABLE = { mode: 0o100755 } as Stats;
+/** yo's own flags, which yo reads itself and also hands on. */
+const YO_FLAGS = new Set(['--insight', '--no-insight', '--local-only', '--debug', '--skip-install', '--skip-cache', '--no-color']);
 
-export type ArpypiOptions = BaseOptions & { yes?: boolean; force?: boolean; dryRun?: boolean; name?: string } & Record<string, unknown>;
+/** The words typed after the generator's name, when the process is the yo command line; else undefined. */
+function typedWords(): string[] | undefined {
+  let script: string;
+  try {
+    script = realpathSync(process.argv[1] ?? '');
+  } catch {
+    return undefined;
+  }
+  if (!/[/\\]yo[/\\]lib[/\\]cli\.js$/.test(script)) return undefined;
+  const words = process.argv.slice(2);
+  const at = words.findIndex((w) => /^(generator-)?arpypi(:[a-z]+)?$/.test(w));
+  return at < 0 ? undefined : words.slice(at + 1).filter((w) => !YO_FLAGS.has(w));
+}
 
 export abstract class ArpypiGenerator extends Generator {
-  protected get opts(): ArpypiOptions {
-    return this.options as ArpypiOptions;
+  protected abstract readonly command: CommandName;
+  private invocation!: Invocation;
+  private outcome?: Outcome;
+
+  constructor(args?: string[], options?: Record<string, unknown>) {
+    // The environment's package-manager step has nothing to install here: no chatter about it;
+    // the lifecycle methods below are this class's, inherited by each generator.
+    super(args ?? [], (options ?? {}) as never, { customInstallTask: true, inheritTasks: true } as never);
   }
 
-  /** `--dry-run`: list what would change, write nothing (not even .yo-rc.json). */
-  protected get dryRun(): boolean {
-    return this.opts.dryRun === true;
+  override help(): string {
+    return helpText(this.command, 'yo');
   }
 
-  protected declareOptions(specs: readonly OptionSpec[]): void {
-    this.option('dryRun', { type: Boolean, description: 'List what would change and write nothing' });
-    this.option('force', { type: Boolean, description: 'Overwrite files you edited' });
-    for (const spec of specs) {
-      this.option(spec.key, { type: spec.type === 'boolean' ? Boolean : String, description: spec.description });
-    }
-  }
-
-  /** Flags given on this run, checked against their rules before anything else. */
-  protected givenFlags(specs: readonly OptionSpec[]): Record<string, unknown> {
-    const given = pickValues(specs, this.options as Record<string, unknown>);
-    assertValid(specs, given, 'flag');
-    return given;
-  }
-
-  protected defaultContext() {
-    return {
-      folderName: path.basename(this.destinationRoot()),
-      gcloudProject: () => gcloudProject(),
-    };
-  }
-
-  /** Asks for every option with a prompt that has no value yet; under --yes, fails instead. */
-  protected async complete(specs: readonly OptionSpec[], values: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const ctx = this.defaultContext();
-    if (this.opts.yes !== true) {
-      for (const spec of specs.filter((s) => s.message && values[s.key] === undefined)) {
-        const suggested = spec.default?.({ ...ctx, values });
-        const answer = await this.prompt<Record<string, string>>([
-          {
-            type: spec.choices ? 'select' : 'input',
-            name: spec.key,
-            message: spec.message!,
-            choices: spec.choices ? [...spec.choices] : undefined,
-            default: suggested,
-            filter: (v: string) => (typeof v === 'string' ? v.trim() : v),
-            validate: (v: string) => {
-              const broken = spec.check?.(String(v ?? '').trim());
-              return broken ? `"${v}" ${broken}.` : true;
-            },
-          } as never,
-        ]);
-        values = { ...values, [spec.key]: answer[spec.key] };
-      }
-    }
-    const { values: filled, missing } = withDefaults(specs, values, ctx);
-    if (missing.length > 0) throw missingUnderYes(missing, filled);
-    return filled;
-  }
-
-  /** Writes through this.fs, never over a file the user edited unless --force. */
-  protected writeRendered(files: readonly RenderedFile[]): void {
-    const recorded = (this.config.get('files') ?? {}) as Record<string, string>;
-    const readDisk = (p: string) => (this.fs.exists(this.destinationPath(p)) ? this.fs.read(this.destinationPath(p)) : undefined);
+  initializing() {
+    const words = typedWords();
     // yo hands --force to the environment (for its conflicter) rather than to the generator.
-    const force = this.opts.force === true || (this.env as unknown as { options?: { force?: boolean } }).options?.force === true;
-    const planned = planWrites(files, readDisk, recorded, force);
-    const removals = planRemovals(files, readDisk, recorded);
-    const { remove, keep } = removals;
-    if (this.dryRun) {
-      const changes = [
-        ...planned.filter((f) => f.action !== 'identical' && f.action !== 'unchanged').map((f) => `${f.action} ${f.path}`),
-        ...remove.map((p) => `remove ${p}`),
-        ...keep.map((p) => `keep ${p} (edited, no longer generated)`),
-      ];
-      this.log.info(changes.length > 0 ? `Dry run, nothing written. Would:\n  ${changes.join('\n  ')}` : 'Dry run: nothing would change.');
-      return;
+    const given = this.options as Record<string, unknown>;
+    const options = { ...given, force: given.force === true || (this.env as { options?: { force?: boolean } }).options?.force === true };
+    this.invocation = words ? parseCommandLine(this.command, words) : fromOptions(this.command, options, this.args);
+  }
+
+  async prompting() {
+    const ask: Ask = async (question) => {
+      const answers = await this.prompt<Record<string, string | boolean>>([
+        {
+          type: question.kind,
+          name: question.key,
+          message: question.message,
+          ...(question.choices ? { choices: question.choices.map((c) => ({ name: c.label, value: c.value })) } : {}),
+          default: question.default,
+          ...(question.kind === 'input'
+            ? { filter: (v: string) => v.trim(), validate: (v: string) => question.problem(v.trim()) ?? true }
+            : {}),
+        } as never,
+      ]);
+      return answers[question.key];
+    };
+    this.outcome = await run(this.destinationRoot(), this.invocation, COMMANDS[this.command], ask);
+  }
+
+  writing() {
+    if (this.outcome && this.outcome.changes.length > 0) commit(this.destinationRoot(), this.outcome.changes);
+  }
+
+  end() {
+    if (!this.outcome) return;
+    for (const line of this.outcome.lines) this.log(line);
+    if (this.outcome.exitCode !== 0) {
+      throw new UsageError('Some files hold conflict markers (listed above); resolve them and run again.');
     }
-    for (const file of planned) {
-      if (file.action === 'identical' || file.action === 'unchanged' || file.action === 'conflict') continue;
-      const target = this.destinationPath(file.path);
-      this.fs.write(target, file.contents, file.executable ? { stat: EXECUTABLE } : undefined);
-      if (file.action !== 'create') {
-        // Ours to overwrite: recorded as written by us and unedited, or --force.
-        (this.fs.store.get(target) as { conflicter?: string }).conflicter = 'force';
-      }
-    }
-    // Files this version no longer makes go when unedited; edited ones stay, reported.
-    for (const file of remove) {
-      this.fs.delete(this.destinationPath(file));
-      (this.fs.store.get(this.destinationPath(file)) as { conflicter?: string }).conflicter = 'force';
-    }
-    this.config.set('files', recordedAfter(planned, recorded));
-    for (const note of runNotes(planned, removals)) this.log.info(note);
   }
 }

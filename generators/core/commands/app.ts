@@ -1,0 +1,40 @@
+// The repository command (`arpypi`, `yo arpypi`): the answers, from the flags given, the
+// answers stored, questions and defaults; and a first function when --function names one.
+import { assertValid, carriedOver, finishApp, missingError, pickValues, STORED_APP_KEYS, withDefaults } from '../answers.js';
+import type { AppAnswers } from '../answers.js';
+import { askMissing } from '../ask.js';
+import { APP_OPTIONS } from '../options.js';
+import type { CommandContext, Decision } from '../run.js';
+import { storedFunctions } from '../stored.js';
+import { missingUnderYes } from '../unattended.js';
+import { newFunction } from './function.js';
+
+export async function decideApp(ctx: CommandContext): Promise<Decision> {
+  const { stored, invocation } = ctx;
+  const given = pickValues(APP_OPTIONS, invocation.flags);
+  assertValid(APP_OPTIONS, given, 'flag');
+  const { function: first, ...values } = { ...pickValues(APP_OPTIONS, carriedOver(stored, given)), ...given };
+  const specs = APP_OPTIONS.filter((s) => s.key !== 'function');
+
+  let answered: Record<string, unknown> = values;
+  if (ctx.ask) answered = await askMissing(specs, values, ctx.defaults, ctx.ask);
+  else if (!invocation.yes) {
+    const unasked = specs.filter((s) => s.message && values[s.key] === undefined);
+    if (unasked.length > 0) {
+      throw missingError(unasked, 'there is no terminal to ask on; give them as flags, or add --yes to take the defaults of those that have one');
+    }
+  }
+  const { values: filled, missing } = withDefaults(specs, answered, ctx.defaults);
+  if (missing.length > 0) throw missingUnderYes(missing, filled);
+  const { answers, warnings } = finishApp(filled);
+
+  const functions = storedFunctions(stored);
+  if (typeof first === 'string' && !(first in functions)) {
+    const fresh = { ...stored, ...pick(answers) };
+    functions[first] = newFunction(ctx, fresh, first, {}).fn;
+  }
+  return { app: answers, functions: Object.values(functions), warnings, notes: [] };
+}
+
+const pick = (answers: AppAnswers): Record<string, unknown> =>
+  Object.fromEntries(STORED_APP_KEYS.map((k) => [k, answers[k as keyof AppAnswers]]));

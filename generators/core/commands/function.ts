@@ -1,0 +1,84 @@
+// The function command (`arpypi function NAME`, `yo arpypi:function NAME`): adds a
+// function to a repository this generator made, with the repository's stored answers,
+// or removes one (--remove).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { assertValid, finishApp, finishFunction, pickValues, ruleViolation, UsageError, withDefaults } from '../answers.js';
+import type { AppAnswers, FunctionAnswers } from '../answers.js';
+import { askMissing, questionFor } from '../ask.js';
+import { APP_OPTIONS, FUNCTION_NAME, FUNCTION_OPTIONS } from '../options.js';
+import type { CommandContext, Decision } from '../run.js';
+import { storedFunctions } from '../stored.js';
+import { missingUnderYes } from '../unattended.js';
+
+function repositoryAnswers(ctx: CommandContext, stored: Record<string, unknown>): AppAnswers {
+  if (typeof stored.projectId !== 'string') {
+    throw new UsageError(
+      `No repository made by this generator here (${ctx.root} has no .yo-rc.json with its answers); run arpypi (or yo arpypi) first, or run this in that repository's root.`,
+    );
+  }
+  return finishApp(pickValues(APP_OPTIONS, stored)).answers;
+}
+
+const exists = (name: string): string => `The function "${name}" exists already (functions/${name}); choose another name.`;
+
+/** A new function's answers: its flags, questions when someone can be asked, then defaults. */
+export function newFunction(
+  ctx: CommandContext,
+  stored: Record<string, unknown>,
+  name: string,
+  flags: Record<string, unknown>,
+): { app: AppAnswers; fn: FunctionAnswers } {
+  const app = repositoryAnswers(ctx, stored);
+  const broken = ruleViolation(FUNCTION_NAME, name, 'flag');
+  if (broken) throw new UsageError(broken);
+  if (name in storedFunctions(stored) || existsSync(path.join(ctx.root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
+  const given = pickValues(FUNCTION_OPTIONS, flags);
+  assertValid(FUNCTION_OPTIONS, given, 'flag');
+  const { values, missing } = withDefaults(FUNCTION_OPTIONS, { pythonVersion: app.pythonVersion, ...given }, ctx.defaults);
+  if (missing.length > 0) throw missingUnderYes(missing, values);
+  return { app, fn: finishFunction(name, values) };
+}
+
+export async function decideFunction(ctx: CommandContext): Promise<Decision> {
+  const { stored, invocation } = ctx;
+  const app = repositoryAnswers(ctx, stored);
+  const functions = storedFunctions(stored);
+  let name = invocation.name;
+  if (name === undefined) {
+    if (!ctx.ask) throw new UsageError('Give the function a name: arpypi function NAME (or yo arpypi:function NAME).');
+    const question = questionFor(FUNCTION_NAME, {}, ctx.defaults);
+    const named = await ctx.ask({
+      ...question,
+      problem: (answer) => question.problem(answer) ?? (String(answer).trim() in functions ? exists(String(answer).trim()) : null),
+    });
+    name = String(named).trim();
+  }
+
+  if (invocation.remove) {
+    if (!(name in functions)) {
+      throw new UsageError(`There is no function "${name}" to remove; this repository has ${Object.keys(functions).join(', ') || 'none'}.`);
+    }
+    const gone = functions[name];
+    delete functions[name];
+    return {
+      app,
+      functions: Object.values(functions),
+      warnings: [],
+      notes: [
+        `Removed the function ${name} from this repository. Its Cloud resources stay until you run bash scripts/setup-gcp.sh --prune: the Cloud Build trigger fn-${name}${gone.serviceAccount ? '' : ` and its runtime service account`} and their role bindings (delete the deployed function itself with gcloud functions delete ${name} --region=${app.functionRegion}).`,
+      ],
+    };
+  }
+
+  let values: Record<string, unknown> = invocation.flags;
+  if (ctx.ask) {
+    // Questions in table order; the name's rule and uniqueness were checked first.
+    if (name in functions || existsSync(path.join(ctx.root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
+    const broken = ruleViolation(FUNCTION_NAME, name, 'flag');
+    if (broken) throw new UsageError(broken);
+    values = await askMissing(FUNCTION_OPTIONS, { pythonVersion: app.pythonVersion, ...invocation.flags }, ctx.defaults, ctx.ask);
+  }
+  const { fn } = newFunction(ctx, stored, name, values);
+  return { app, functions: [...Object.values(functions), fn], warnings: [], notes: [] };
+}
