@@ -35,6 +35,8 @@ function typedWords(): string[] | undefined {
 export abstract class ArpypiGenerator extends Generator {
   protected abstract readonly command: CommandName;
   private invocation!: Invocation;
+  /** Started by the yo command line (rather than by a program such as yeoman-test). */
+  private typed = false;
   private outcome?: Outcome;
 
   constructor(args?: string[], options?: Record<string, unknown>) {
@@ -52,6 +54,7 @@ export abstract class ArpypiGenerator extends Generator {
     // yo hands --force to the environment (for its conflicter) rather than to the generator.
     const given = this.options as Record<string, unknown>;
     const options = { ...given, force: given.force === true || (this.env as { options?: { force?: boolean } }).options?.force === true };
+    this.typed = words !== undefined;
     this.invocation = words ? parseCommandLine(this.command, words) : fromOptions(this.command, options, this.args);
   }
 
@@ -80,7 +83,11 @@ export abstract class ArpypiGenerator extends Generator {
 
   end() {
     if (!this.outcome) return;
-    for (const line of this.outcome.lines) this.log(line);
+    // The report goes where the bin prints it, stdout; a program's run gets it through Yeoman's adapter.
+    for (const line of this.outcome.lines) {
+      if (this.typed) process.stdout.write(`${line}\n`);
+      else this.log(line);
+    }
     if (this.outcome.exitCode !== 0) {
       throw new UsageError('Some files hold conflict markers (listed above); resolve them and run again.');
     }
