@@ -135,21 +135,43 @@ describe('.yo-rc.json is input', () => {
 });
 
 describe('all or nothing', () => {
-  it('a run that cannot write one file leaves every file byte-identical and says which and why', () => {
-    const { outer, dir } = generated();
-    if (asRoot) {
-      for (const file of [outer, ...listFiles(dir).map((f) => path.join(dir, f)), dir, ...['functions', 'functions/hello', 'package', 'package/src', 'package/src/acme_utils', 'package/tests', 'scripts', 'triggers', '.arpypi'].map((d) => path.join(dir, d))]) {
-        chownSync(file, 1000, 1000);
-      }
+  /** The repository handed to uid 1000 (root can write anywhere, so these runs are an ordinary user's). */
+  function handOver(outer: string, dir: string): void {
+    if (!asRoot) throw new Error('this test runs as root, as CI and the README\'s test command do, to run the bin as an ordinary user');
+    chownSync(outer, 1000, 1000);
+    for (const rel of ['', ...listFiles(dir)]) {
+      for (let p = rel; p !== '.' && p !== ''; p = path.dirname(p)) chownSync(path.join(dir, p), 1000, 1000);
     }
+    chownSync(dir, 1000, 1000);
+  }
+
+  it('a folder it cannot write (read-only): nothing is written, and the sentence names the file and the cause', () => {
+    const { outer, dir } = generated();
+    handOver(outer, dir);
     chmodSync(path.join(dir, 'scripts'), 0o555);
     const before = tree(outer);
-    const r = arpypi(dir, ['--region', 'europe-west1', '--yes'], asRoot ? { uid: 1000 } : {});
+    const r = arpypi(dir, ['--region', 'europe-west1', '--yes'], { uid: 1000 });
     chmodSync(path.join(dir, 'scripts'), 0o755);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('Could not write scripts/setup-gcp.sh: permission denied (EACCES); every file is as it was before this run.\n');
     expect(r.stdout).toBe('');
     expect(tree(outer)).toEqual(before);
+  });
+
+  it('a file it cannot replace after others were replaced: those are put back, byte for byte and mode for mode', () => {
+    const { outer, dir } = generated();
+    handOver(outer, dir);
+    // A sticky folder lets uid 1000 make its temporary file there but not replace root's file.
+    chownSync(path.join(dir, 'scripts'), 0, 0);
+    chmodSync(path.join(dir, 'scripts'), 0o1777);
+    chownSync(path.join(dir, 'scripts/setup-gcp.sh'), 0, 0);
+    const before = tree(outer);
+    const r = arpypi(dir, ['--region', 'europe-west1', '--yes'], { uid: 1000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('Could not write scripts/setup-gcp.sh: permission denied (EPERM); every file is as it was before this run.\n');
+    expect(tree(outer)).toEqual(before);
+    // README.md comes before it in the run, so it had been replaced, and was put back.
+    expect(read(dir, 'README.md')).toContain('us-central1');
   });
 
   it('a name too long for the file system: one sentence, nothing written', () => {
