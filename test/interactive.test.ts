@@ -65,4 +65,63 @@ describe('interactive prompts', () => {
     const dir = yoDir('interactive-bin');
     expect(await answerWithOneMistake(dir, terminal(dir, [process.execPath, BIN, ...GIVEN]), false)).toMatchObject(EXPECTED);
   });
+
+  it('yo arpypi:function without NAME asks for the name, then every function flag, with the rules', async () => {
+    const dir = yoDir('interactive-function');
+    ok(process.execPath, [BIN, ...GIVEN, '--yes'], { cwd: dir });
+    // yo, as root, runs as uid 1000: the repository is that user's.
+    if (process.getuid?.() === 0) ok('chown', ['-R', '1000:1000', dir]);
+    const { command, env } = yoCommand(['arpypi:function']);
+    const t = terminal(dir, command, env);
+    await t.waitFor('Function name');
+    t.keys('Bad_Name', 'Enter');
+    await t.waitFor('"Bad_Name" is not a function name');
+    t.keys(...Array(8).fill('BSpace'), 'api', 'Enter');
+    await t.waitFor('Trigger: http, topic:TOPIC or bucket:BUCKET');
+    t.keys('topic:jobs', 'Enter');
+    await t.waitFor('Python runtime');
+    t.keys('Enter');
+    await t.waitFor('Memory of each instance');
+    t.keys('64Mi', 'Enter');
+    await t.waitFor('"64Mi" is outside what a 2nd gen function can have');
+    t.keys(...Array(4).fill('BSpace'), '512Mi', 'Enter');
+    await t.waitFor('Timeout in seconds');
+    t.keys('600s', 'Enter');
+    await t.waitFor('"600s" is over 540s');
+    t.keys(...Array(4).fill('BSpace'), '300s', 'Enter');
+    await t.waitFor('Entry point');
+    t.keys('Enter');
+    await t.waitFor('Public: may anyone on the internet call it');
+    t.keys('Enter');
+    const screen = await t.waitFor(/EXIT=\d+/);
+    expect(screen).toContain('EXIT=0');
+    expect(screen).toContain('Next: bash scripts/setup-gcp.sh');
+    const stored = JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi'];
+    expect(stored.functions.api).toEqual({
+      name: 'api', trigger: 'topic:jobs', runtime: 'python312', memory: '512Mi', timeout: '300s', entryPoint: 'handler', allowUnauthenticated: false,
+    });
+  });
+
+  it('the auth question explains each choice, and a multi-region suggests a functions region', async () => {
+    const dir = yoDir('interactive-explain');
+    const t = terminal(dir, [process.execPath, BIN, '--project-id', 'acme-prod', '--package-name', 'acme-utils', '--region', 'europe']);
+    await t.waitFor('Artifact Registry repository id');
+    t.keys('Enter');
+    await t.waitFor('GitHub owner');
+    t.keys('Enter');
+    await t.waitFor('GitHub owner (user or organisation) is required.');
+    t.keys('acme', 'Enter');
+    for (const question of ['GitHub repository name', 'Branch that releases and deploys', 'Python version']) {
+      await t.waitFor(question);
+      t.keys('Enter');
+    }
+    await t.waitFor('Cloud Functions region [europe-west1]');
+    t.keys('Enter');
+    const screen = await t.waitFor('How function builds authenticate');
+    expect(screen).toContain("native: the function build's own service account reads the repository (recommended)");
+    expect(screen).toContain('token: a short-lived access token is written into requirements.txt at deploy time');
+    t.keys('Enter');
+    expect(await t.waitFor(/EXIT=\d+/)).toContain('EXIT=0');
+    expect(JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi']).toMatchObject({ region: 'europe', functionRegion: 'europe-west1', githubOwner: 'acme' });
+  });
 });
