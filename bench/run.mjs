@@ -141,11 +141,13 @@ cpSync(noFunctions, fortyNine, { recursive: true });
 for (let i = 1; i <= 49; i++) runBin(fortyNine, ['function', `fn-${String(i).padStart(2, '0')}`, '--yes']);
 
 // Re-runs: the reference as it is, and the reference with three wiring files edited
-// by the user (a line added at the end of each), for a region change that merges them.
+// by the user (a line added below each file's first line), for a region change that merges them.
 const EDITED_WIRING = ['package/cloudbuild.yaml', 'triggers/package.yaml', `functions/${FIRST_FUNCTION}/cloudbuild.yaml`];
 const edited = at('repo-edited', ANSWERS.githubRepo);
 cpSync(reference, edited, { recursive: true });
-for (const file of EDITED_WIRING) writeFileSync(path.join(edited, file), `${readFileSync(path.join(edited, file), 'utf8')}# the team's own line\n`);
+for (const file of EDITED_WIRING) {
+  writeFileSync(path.join(edited, file), readFileSync(path.join(edited, file), 'utf8').replace('\n', "\n# the team's own line\n"));
+}
 
 // cookiecutter: the reference repository with each answer replaced by its placeholder.
 const PLACEHOLDERS = Object.entries({ ...ANSWERS, ...DERIVED, functionName: FIRST_FUNCTION })

@@ -30,7 +30,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (outcome.changes.length > 0) commit(root, outcome.changes);
   process.stdout.write(`${outcome.lines.join('\n')}\n`);
-  return outcome.exitCode;
+  if (outcome.failure) throw outcome.failure;
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

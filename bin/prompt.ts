@@ -1,6 +1,6 @@
 // The bin's way to put a question to a person: node:readline on the terminal. What is
 // asked, its default and its rule come from the core (ask.ts).
-import { UsageError } from '../generators/core/answers.js';
+import { stoppedAnswering } from '../generators/core/ask.js';
 import type { Ask } from '../generators/core/ask.js';
 
 let lines: AsyncIterator<string> | undefined;
@@ -31,7 +31,7 @@ export const askOnTerminal: Ask = async (question) => {
     rl.setPrompt(`? ${question.message}${choices}${yesNo}${hint}: `);
     rl.prompt();
     const line = await lines.next();
-    if (line.done) throw new UsageError('Stopped before every answer was given; nothing was written.');
+    if (line.done) throw stoppedAnswering();
     const typed = line.value.trim();
     if (question.kind === 'confirm') {
       if (typed === '') return question.default === true;

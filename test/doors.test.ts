@@ -25,10 +25,17 @@ const CASES: [string, 'app' | 'function', string[], string][] = [
 
 describe('the same command line through both doors', () => {
   let repo: string;
+  let first: { status: number | null; stdout: string; stderr: string };
   beforeAll(async () => {
     repo = yoDir('doors-repo');
-    const made = await yo(repo, ['arpypi', ...BASE, '--function', 'hello']);
-    expect(made.status, made.stdout + made.stderr).toBe(0);
+    first = await yo(repo, ['arpypi', ...BASE, '--function', 'hello']);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+  });
+
+  it('a first run through yo ends with a summary and the next command, without Yeoman\'s chatter', () => {
+    expect(first.stdout).toContain('    create functions/hello/main.py\n');
+    expect(first.stdout).toMatch(/\nDone: created 2\d files\.\nNext: bash scripts\/setup-gcp\.sh --dry-run/);
+    expect(first.stdout + first.stderr).not.toMatch(/package manager install|package\.json|force \.yo-rc\.json|conflict/);
   });
 
   it.each(CASES)('%s: the bin', (_what, command, words, sentence) => {

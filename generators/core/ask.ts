@@ -1,6 +1,6 @@
 // The questions of a run, decided here once; a door only knows how to put one question
 // to a person (Yeoman's this.prompt, or the bin's terminal) and to show the rule again.
-import { ruleViolation, timeoutForTrigger } from './answers.js';
+import { ruleViolation, timeoutForTrigger, UsageError } from './answers.js';
 import type { DefaultContext, OptionSpec } from './options.js';
 
 export interface Question {
@@ -13,6 +13,9 @@ export interface Question {
   /** Null when the (trimmed) answer is fine, else one sentence to show before asking again. */
   problem: (answer: string | boolean) => string | null;
 }
+
+/** What a door throws when the person stops answering (end of input). */
+export const stoppedAnswering = (): UsageError => new UsageError('Stopped before every answer was given; nothing was written.');
 
 /** Puts one question to a person and resolves with the accepted answer. */
 export type Ask = (question: Question) => Promise<string | boolean>;

@@ -24,5 +24,5 @@ export function readBases(root: string): Bases {
 /** The file's bytes: sorted keys and gzip's fixed header make it the same for the same bases. */
 export function encodeBases(bases: Bases): Buffer {
   const sorted = Object.fromEntries(Object.keys(bases).sort().map((k) => [k, bases[k]]));
-  return gzipSync(JSON.stringify(sorted), { level: 9 });
+  return gzipSync(JSON.stringify(sorted));
 }

@@ -15,30 +15,40 @@ export function relativePathProblem(file: string): string | null {
   return null;
 }
 
+type Kind = 'link' | 'missing' | 'other';
+
 /** The first part of `file` below `root` (the file itself included) that is a symbolic link. */
-export function linkOnPath(root: string, file: string): string | undefined {
+function linkOnPath(root: string, file: string, seen: Map<string, Kind>): string | undefined {
   const parts = file.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const rel = parts.slice(0, i).join('/');
-    let isLink: boolean;
-    try {
-      isLink = lstatSync(path.join(root, rel)).isSymbolicLink();
-    } catch {
-      return undefined; // missing from here on: nothing below can be a link yet
+    let kind = seen.get(rel);
+    if (kind === undefined) {
+      try {
+        kind = lstatSync(`${root}/${rel}`).isSymbolicLink() ? 'link' : 'other';
+      } catch {
+        kind = 'missing';
+      }
+      seen.set(rel, kind);
     }
-    if (isLink) return rel;
+    if (kind === 'link') return rel;
+    if (kind === 'missing') return undefined; // nothing below a missing part can be a link yet
   }
   return undefined;
 }
 
-/** Refuses, in one sentence, a target that leaves the repository or lies on a symbolic link. */
-export function assertWritable(root: string, file: string): void {
-  const problem = relativePathProblem(file);
-  if (problem) throw new UsageError(`${JSON.stringify(file)} ${problem}; nothing was written.`);
-  const link = linkOnPath(root, file);
-  if (link !== undefined) {
-    throw new UsageError(
-      `${link} is a symbolic link, and this generator never writes through one (${file}); replace it with a plain ${link === file ? 'file' : 'folder'}, then run again. Nothing was written.`,
-    );
+/** Refuses, in one sentence, any target that leaves the repository or lies on a symbolic link. */
+export function assertWritable(root: string, files: Iterable<string>): void {
+  // Functions share folders: each part of a path is looked at once.
+  const seen = new Map<string, Kind>();
+  for (const file of new Set(files)) {
+    const problem = relativePathProblem(file);
+    if (problem) throw new UsageError(`${JSON.stringify(file)} ${problem}; nothing was written.`);
+    const link = linkOnPath(root, file, seen);
+    if (link !== undefined) {
+      throw new UsageError(
+        `${link} is a symbolic link, and this generator never writes through one (${file}); replace it with a plain ${link === file ? 'file' : 'folder'}, then run again. Nothing was written.`,
+      );
+    }
   }
 }

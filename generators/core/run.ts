@@ -57,8 +57,8 @@ export interface Outcome {
   changes: Change[];
   /** Lines to print: warnings, file actions, summary, next step. */
   lines: string[];
-  /** 0, or 1 when a file was left with conflict markers. */
-  exitCode: number;
+  /** Set when the run must end non-zero after its changes (files left with conflict markers). */
+  failure?: UsageError;
 }
 
 /** Refuses to run inside a folder of a repository this generator made. */
@@ -135,8 +135,7 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
     }
   }
 
-  for (const file of [...rendered.map((f) => f.path), ...Object.keys(recorded), YO_RC, BASES_FILE]) assertWritable(root, file);
-  for (const m of moves) assertWritable(root, m.from);
+  assertWritable(root, [...rendered.map((f) => f.path), ...Object.keys(recorded), YO_RC, BASES_FILE, ...moves.map((m) => m.from)]);
 
   const readDisk = (file: string) => readText(path.join(root, moved(file)));
   const basesBefore = readBases(root);
@@ -167,7 +166,12 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
         ...(plan.yoRc.after === plan.yoRc.before ? [] : [{ kind: 'write', path: YO_RC, contents: plan.yoRc.after } as Change]),
       ];
   const conflicted = files.some((f) => f.action === 'conflict' || f.action === 'unresolved');
-  return { plan, changes, lines: report(plan, decision, dryRun), exitCode: conflicted ? 1 : 0 };
+  return {
+    plan,
+    changes,
+    lines: report(plan, decision, dryRun),
+    ...(conflicted ? { failure: new UsageError('Some files hold conflict markers (listed above); resolve them and run again.') } : {}),
+  };
 }
 
 function isFolder(dir: string): boolean {

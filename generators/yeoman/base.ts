@@ -4,7 +4,6 @@
 // commit writes file by file and cannot put back what it wrote when a later file fails).
 import { realpathSync } from 'node:fs';
 import Generator from 'yeoman-generator';
-import { UsageError } from '../core/answers.js';
 import type { Ask } from '../core/ask.js';
 import { fromOptions, helpText, parseCommandLine } from '../core/command-line.js';
 import type { CommandName, Invocation } from '../core/command-line.js';
@@ -12,8 +11,6 @@ import { COMMANDS } from '../core/commands/index.js';
 import { commit } from '../core/commit.js';
 import { run } from '../core/run.js';
 import type { Outcome } from '../core/run.js';
-
-export { UsageError };
 
 /** yo's own flags, which yo reads itself and also hands on. */
 const YO_FLAGS = new Set(['--insight', '--no-insight', '--local-only', '--debug', '--skip-install', '--skip-cache', '--no-color']);
@@ -88,8 +85,6 @@ export abstract class ArpypiGenerator extends Generator {
       if (this.typed) process.stdout.write(`${line}\n`);
       else this.log(line);
     }
-    if (this.outcome.exitCode !== 0) {
-      throw new UsageError('Some files hold conflict markers (listed above); resolve them and run again.');
-    }
+    if (this.outcome.failure) throw this.outcome.failure;
   }
 }
