@@ -75,13 +75,10 @@ describe('help', () => {
     expect(r.stdout).toContain(`Usage: yo ${generator === 'arpypi' ? 'arpypi' : 'arpypi:function NAME'} [options]`);
     for (const text of shown as string[]) expect(r.stdout).toContain(text);
     expect(r.stdout).not.toMatch(/--[a-z]+[A-Z]/); // no camelCase flag
-  });
-
-  it('arpypi --help and yo arpypi --help list the same flags', async () => {
-    const viaYo = (await yo(yoDir('help'), ['arpypi', '--help'])).stdout;
-    const viaBin = run(process.execPath, [BIN, '--help']).stdout;
+    // The same flags as the bin's help, in the same order.
+    const viaBin = run(process.execPath, [BIN, ...(generator === 'arpypi' ? [] : ['function']), '--help']).stdout;
     const flags = (text: string) => [...text.matchAll(/^ +(--[a-z-]+)/gm)].map((m) => m[1]);
-    expect(flags(viaBin).length).toBeGreaterThan(10);
-    expect(flags(viaYo)).toEqual(flags(viaBin));
+    expect(flags(viaBin).length).toBeGreaterThan(7);
+    expect(flags(r.stdout)).toEqual(flags(viaBin));
   });
 });

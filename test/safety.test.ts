@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listFiles, read, ROOT } from './support/generate.js';
-import { yo, yoDir } from './support/yo.js';
+import { madeByBin, yo, yoDir } from './support/yo.js';
 
 const BIN = path.join(ROOT, 'dist/bin/arpypi.js');
 const ANSWERS = ['--project-id', 'acme-prod', '--github-owner', 'acme', '--package-name', 'acme-utils', '--function', 'hello', '--yes'];
@@ -124,7 +124,7 @@ describe('.yo-rc.json is input', () => {
 
   it('the same refusal through yo', async () => {
     const dir = yoDir('safety-yo');
-    expect((await yo(dir, ['arpypi', ...ANSWERS])).status).toBe(0);
+    madeByBin(dir, ANSWERS);
     editStore(dir, (s) => (s.functions.hello.memory = '64Mi'));
     const before = tree(dir);
     const r = await yo(dir, ['arpypi:function', 'api', '--yes']);
@@ -283,7 +283,7 @@ describe('one repository at a time', () => {
     refused(inner, outer, ['function', 'api', '--yes'], `run this in ${dir}`);
 
     const viaYo = yoDir('nested');
-    expect((await yo(viaYo, ['arpypi', ...ANSWERS])).status).toBe(0);
+    madeByBin(viaYo, ANSWERS);
     const before = tree(viaYo);
     const r = await yo(path.join(viaYo, 'package'), ['arpypi', '--yes']);
     expect(r.status).toBe(1);
@@ -312,7 +312,7 @@ describe('remove and rename', () => {
 
   it('yo arpypi:function NAME --remove does the same', async () => {
     const dir = yoDir('remove');
-    expect((await yo(dir, ['arpypi', ...ANSWERS])).status).toBe(0);
+    madeByBin(dir, ANSWERS);
     const r = await yo(dir, ['arpypi:function', 'hello', '--remove', '--yes']);
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(path.join(dir, 'functions'))).toBe(false);
