@@ -788,11 +788,12 @@ def bucket_resource(name, seeded):
 @route("GET", r"/storage/v1/b/([^/]+)", "storage", "buckets.get")
 def buckets_get(ctx, m):
     name = m.group(1)
-    # The dataset lists storage.buckets.getIamPolicy too, which Google checks only for
-    # projection=full; gcloud storage buckets describe reads the default projection.
-    ctx.require("storage.buckets.get", "projects/_/buckets/%s" % name)
+    # Bucket names are global: Cloud Storage answers 404 for a bucket that exists nowhere,
+    # whoever asks. The dataset lists storage.buckets.getIamPolicy too, which Google checks
+    # only for projection=full; gcloud storage buckets describe reads the default projection.
     if name not in ctx.state["buckets"]:
         raise ApiError(404, "The specified bucket does not exist.")
+    ctx.require("storage.buckets.get", "projects/_/buckets/%s" % name)
     return bucket_resource(name, ctx.state["buckets"][name])
 
 
