@@ -78,23 +78,27 @@ describe.each(COMBOS)('$name', (combo) => {
       expect(args).toContain(`--memory=${o.memory ?? '256Mi'}`);
       expect(args).toContain(`--timeout=${o.timeout ?? '60s'}`);
       expect(args).toContain(`--entry-point=${o.entryPoint ?? 'handler'}`);
-      expect(args).toContain(o.allowUnauthenticated ? '--allow-unauthenticated' : '--no-allow-unauthenticated');
+      // A private function deploys with neither flag, so gcloud touches no invoker policy.
+      expect(args.filter((a) => a.endsWith('allow-unauthenticated'))).toEqual(o.allowUnauthenticated ? ['--allow-unauthenticated'] : []);
       expect(args).toContain(`--runtime=${o.runtime ?? `python${String(combo.options.pythonVersion).replace('.', '')}`}`);
       const trigger = String(o.trigger ?? 'http');
       const account = String(o.serviceAccount ?? `fn-${fn.name}@${combo.options.projectId}.iam.gserviceaccount.com`);
       expect(args).toContain(trigger === 'http' ? '--trigger-http' : `--trigger-${trigger.replace(':', '=')}`);
       expect(args).toContain(`--service-account=${account}`);
-      if (trigger !== 'http') expect(args).toContain(`--trigger-service-account=${account}`);
-      expect(args.filter((a) => a.startsWith('--trigger-') && a !== '--trigger-service-account=' + account)).toHaveLength(1);
+      // An event function's events arrive as its own trigger account, not as its runtime account.
+      const eventAccount = `ev-${fn.name}@${combo.options.projectId}.iam.gserviceaccount.com`;
+      if (trigger !== 'http') expect(args).toContain(`--trigger-service-account=${eventAccount}`);
+      expect(args.filter((a) => a.startsWith('--trigger-') && a !== '--trigger-service-account=' + eventAccount)).toHaveLength(1);
       const parameter = (o.trigger ?? 'http') === 'http' ? 'request' : 'cloud_event';
       expect(read(dir, `functions/${fn.name}/main.py`)).toContain(`def ${o.entryPoint ?? 'handler'}(${parameter}):`);
     }
   });
 
-  it('runs every trigger as the build account, and every build under it logs to Cloud Logging', () => {
+  it('runs every push trigger as the build account and pull requests as their own, and every build logs to Cloud Logging', () => {
     for (const file of listFiles(dir).filter((f) => f.startsWith('triggers/'))) {
       const trigger = parse(read(dir, file));
-      expect(trigger.serviceAccount, file).toMatch(/^projects\/[a-z0-9-]+\/serviceAccounts\/arpypi-build@/);
+      const account = file === 'triggers/pull-request.yaml' ? 'arpypi-pr' : 'arpypi-build';
+      expect(trigger.serviceAccount, file).toMatch(new RegExp(`^projects/[a-z0-9-]+/serviceAccounts/${account}@`));
       expect(parse(read(dir, trigger.filename)).options?.logging, trigger.filename).toBe('CLOUD_LOGGING_ONLY');
     }
   });

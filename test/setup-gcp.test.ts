@@ -1,17 +1,18 @@
 // scripts/setup-gcp.sh of a generated repository, run with the real bash and the real
 // gcloud against the loopback stand-in of the Google APIs (test/standins/google_apis.py).
 // What the project must end up with is derived here from the answers and from the
-// files that use it (the deploy steps, the triggers), not from the script.
-import { spawn } from 'node:child_process';
+// files that use it (the deploy steps, the triggers), not from the script. The stand-in
+// enforces IAM: the first run is made by an identity holding exactly the roles that the
+// script's header lists.
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { read, runApp, runFunction, tempDir } from './support/generate.js';
-import { startStandin, STANDINS } from './support/standins.js';
+import { gcloudEnvFor, runSetup, startStandin } from './support/standins.js';
 import type { RecordedRequest, Standin } from './support/standins.js';
-import { ok, PYTHON, run, which } from './support/tools.js';
+import { ok, run, which } from './support/tools.js';
 
 const PROJECT = 'acme-setup-1';
 const PROJECT_NUMBER = '555000111222';
@@ -27,15 +28,29 @@ const MORE = [
 ];
 const FUNCTIONS = ['api', ...MORE.map((f) => f.name)];
 
-/** A project as Google makes it: some APIs on, an owner, the default compute account; plus what the user made. */
-const OWNER_POLICY = { version: 1, etag: 'ACAB', bindings: [{ role: 'roles/owner', members: ['user:owner@example.com'] }] };
+/** Who runs the script: an administrator holding the roles the script's header lists, and one holding all but one. */
+const ADMIN = 'user:admin@example.com';
+const ADMIN_MINUS = 'user:almost@example.com';
+const MISSING_ROLE = 'roles/iam.serviceAccountAdmin';
+let headerRoles: string[] = [];
+
+/** A project as Google makes it (before 2021-04-08, so Pub/Sub's agent needs its grant): some APIs on, an owner,
+ * the default compute account; plus what the user made, and the administrators. */
+function ownerPolicy(): { version: number; etag: string; bindings: { role: string; members: string[] }[] } {
+  return {
+    version: 1, etag: 'ACAB', bindings: [
+      { role: 'roles/owner', members: ['user:owner@example.com'] },
+      ...headerRoles.map((role) => ({ role, members: role === MISSING_ROLE ? [ADMIN] : [ADMIN, ADMIN_MINUS] })),
+    ],
+  };
+}
 function seed(withPrerequisites: boolean): Record<string, unknown> {
   const account = (email: string) => ({ name: `projects/${PROJECT}/serviceAccounts/${email}`, email, projectId: PROJECT, uniqueId: `1${email.length}` });
   const compute = `${PROJECT_NUMBER}-compute@developer.gserviceaccount.com`;
   return {
-    projects: { [PROJECT]: { projectNumber: PROJECT_NUMBER } },
+    projects: { [PROJECT]: { projectNumber: PROJECT_NUMBER, createTime: '2019-05-01T00:00:00.000Z' } },
     services: { [PROJECT]: ['bigquery.googleapis.com', 'logging.googleapis.com', 'storage.googleapis.com', 'serviceusage.googleapis.com'] },
-    iamPolicies: { [`projects/${PROJECT}`]: OWNER_POLICY },
+    iamPolicies: { [`projects/${PROJECT}`]: ownerPolicy() },
     serviceAccounts: { [compute]: account(compute), ...(withPrerequisites ? { [WORKER]: account(WORKER) } : {}) },
     buckets: withPrerequisites ? { [BUCKET]: { location: 'US-EAST4', projectNumber: PROJECT_NUMBER } } : {},
   };
@@ -47,33 +62,17 @@ async function standin(state: Record<string, unknown> | null): Promise<Standin> 
   return startStandin('google_apis.py', [], dataDir);
 }
 
-function gcloudEnv(google: Standin): NodeJS.ProcessEnv {
-  const json = ok(PYTHON, [path.join(STANDINS, 'gcloud_env.py'), '--port', String(google.port), '--project', PROJECT, '--config-dir', tempDir('gcloud-config'), '--json']).stdout;
-  return { ...process.env, ...(JSON.parse(json) as Record<string, string>) };
-}
+const gcloudEnv = (google: Standin, member = ADMIN): NodeJS.ProcessEnv => gcloudEnvFor(google, PROJECT, member);
 
 interface Run { status: number | null; stdout: string; stderr: string; seconds: number }
-
-/** Runs the script without blocking, so that two runs can overlap. */
-function setup(dir: string, args: string[], env: NodeJS.ProcessEnv, cwd = dir): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(dir, 'scripts/setup-gcp.sh'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
-  });
-}
+const setup = (dir: string, args: string[], env: NodeJS.ProcessEnv, cwd = dir): Promise<Run> => runSetup(dir, args, env, cwd);
 
 const rpcs = (requests: RecordedRequest[], rpc: string) => requests.filter((r) => r.rpc === rpc);
 const show = (r: Run) => `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-/** "RESOURCE ROLE MEMBER" for each member of each unconditional binding. */
-function triples(resource: string, policy: { bindings?: { role: string; members: string[]; condition?: unknown }[] } | undefined): string[] {
-  return (policy?.bindings ?? []).filter((b) => !b.condition).flatMap((b) => b.members.map((m) => `${resource} ${b.role} ${m}`));
+/** "RESOURCE ROLE MEMBER[ if CONDITION]" for each member of each binding. */
+function triples(resource: string, policy: { bindings?: { role: string; members: string[]; condition?: { expression: string } }[] } | undefined): string[] {
+  return (policy?.bindings ?? []).flatMap((b) => b.members.map((m) => `${resource} ${b.role} ${m}${b.condition ? ` if ${b.condition.expression}` : ''}`));
 }
 
 /** The IAM resource a setIamPolicy path names, as the stand-in keys it. */
@@ -104,14 +103,18 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
   let dir: string;
   let google: Standin;
   let bare: Standin;
+  let fewer: Standin;
   let first: Run;
   let missing: Run;
+  let refused: Run;
   let firstRequests: RecordedRequest[];
 
   // What the repository needs, from the answers and from the files that rely on it.
   let buildAccount: string;
+  let prAccount: string;
   let fnBuildAccount: string;
   let runtimeAccounts: Record<string, string>;
+  let triggerAccounts: Record<string, string>;
   let triggers: { file: string; name: string; tag: string; body: Record<string, unknown> }[];
   let expectedBindings: string[];
   const requiredApis = [
@@ -120,69 +123,99 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     'storage', // bucket functions
   ].map((a) => `${a}.googleapis.com`).sort();
   const repositoryName = `projects/${PROJECT}/locations/us/repositories/py-internal`;
+  const service = (name: string) => `projects/${PROJECT}/locations/us-east4/services/${name}`;
+  const deployArgs = (name: string): string[] => parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
+  const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
   beforeAll(async () => {
     dir = tempDir('setup-gcp');
     await runApp(dir, APP_OPTIONS);
     for (const fn of MORE) await runFunction(dir, fn.name, fn.options);
+    // The roles a non-owner needs, as the script's header lists them.
+    headerRoles = [...read(dir, 'scripts/setup-gcp.sh').split('\n# Usage:')[0].matchAll(/^# {3}(roles\/[A-Za-z.]+) /gm)].map((m) => m[1]);
+    expect(headerRoles).toContain(MISSING_ROLE);
 
-    // The build account: the one every trigger names.
+    // The build account: the one the push triggers name; the pull-request trigger's own.
     triggers = readdirTriggers(dir);
-    const accounts = new Set(triggers.map((t) => String(t.body.serviceAccount)));
-    expect(accounts.size).toBe(1);
-    buildAccount = [...accounts][0].replace(/^projects\/[^/]+\/serviceAccounts\//, '');
-    // Each function's runtime account: the one its deploy step names.
-    runtimeAccounts = Object.fromEntries(FUNCTIONS.map((name) => {
-      const args: string[] = parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
-      const flag = args.find((a) => a.startsWith('--service-account='));
-      expect(flag, `functions/${name}/cloudbuild.yaml names no --service-account`).toBeDefined();
-      return [name, flag!.split('=')[1]];
-    }));
+    const accountOf = (t: { body: Record<string, unknown> }) => String(t.body.serviceAccount).replace(/^projects\/[^/]+\/serviceAccounts\//, '');
+    const push = new Set(triggers.filter((t) => t.name !== 'pull-request-checks').map(accountOf));
+    expect(push.size).toBe(1);
+    buildAccount = [...push][0];
+    prAccount = accountOf(triggers.find((t) => t.name === 'pull-request-checks')!);
+    expect(prAccount).not.toBe(buildAccount);
+    // Each function's runtime and trigger accounts: the ones its deploy step names.
+    runtimeAccounts = Object.fromEntries(FUNCTIONS.map((name) => [name, flag(deployArgs(name), 'service-account')!]));
+    triggerAccounts = Object.fromEntries(FUNCTIONS.filter((n) => n !== 'api').map((name) => [name, flag(deployArgs(name), 'trigger-service-account')!]));
     expect(runtimeAccounts['on-order']).toBe(WORKER);
-
-    const build = `serviceAccount:${buildAccount}`;
-    const eventDriven = ['on-order', 'on-upload'].map((n) => `serviceAccount:${runtimeAccounts[n]}`);
-    // The function build account: the one every deploy step names.
-    const fnBuildFlags = new Set(FUNCTIONS.map((name) => {
-      const args: string[] = parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
-      return args.find((a) => a.startsWith('--build-service-account='))?.split('/').pop();
-    }));
+    expect(Object.values(triggerAccounts).some((a) => Object.values(runtimeAccounts).includes(a))).toBe(false);
+    const fnBuildFlags = new Set(FUNCTIONS.map((name) => flag(deployArgs(name), 'build-service-account')?.split('/').pop()));
     expect(fnBuildFlags.size).toBe(1);
     fnBuildAccount = [...fnBuildFlags][0]!;
+
+    const build = `serviceAccount:${buildAccount}`;
     const fnBuild = `serviceAccount:${fnBuildAccount}`;
+    const project = `projects/${PROJECT}`;
+    const account = (a: string) => `${project}/serviceAccounts/${a}`;
     expectedBindings = [
       `${repositoryName} roles/artifactregistry.writer ${build}`,
-      `projects/${PROJECT} projects/${PROJECT}/roles/arpypiInvokerPolicy ${build}`,
-      `projects/${PROJECT}/serviceAccounts/${fnBuildAccount} roles/iam.serviceAccountUser ${build}`,
-      `projects/${PROJECT} roles/cloudbuild.builds.builder ${fnBuild}`,
+      `${project} ${project}/roles/arpypiFunctionDeployer ${build}`,
+      `${project} roles/logging.logWriter ${build}`,
+      `${project} roles/logging.logWriter serviceAccount:${prAccount}`,
+      `${account(fnBuildAccount)} roles/iam.serviceAccountUser ${build}`,
+      ...Object.values(runtimeAccounts).map((a) => `${account(a)} roles/iam.serviceAccountUser ${build}`),
+      ...Object.values(triggerAccounts).map((a) => `${account(a)} roles/iam.serviceAccountUser ${build}`),
+      `${project} roles/logging.logWriter ${fnBuild}`,
+      `${project} roles/artifactregistry.writer ${fnBuild} if resource.name == "projects/${PROJECT}/locations/us-east4/repositories/gcf-artifacts"`,
+      `${project} roles/storage.objectViewer ${fnBuild} if resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-east4/")`,
       // native mode: the function builds' pip reads the private package
       `${repositoryName} roles/artifactregistry.reader ${fnBuild}`,
-      `projects/${PROJECT} roles/cloudfunctions.developer ${build}`,
-      `projects/${PROJECT} roles/logging.logWriter ${build}`,
-      ...Object.values(runtimeAccounts).map((a) => `projects/${PROJECT}/serviceAccounts/${a} roles/iam.serviceAccountUser ${build}`),
-      ...eventDriven.flatMap((m) => [`projects/${PROJECT} roles/run.invoker ${m}`, `projects/${PROJECT} roles/eventarc.eventReceiver ${m}`]),
-      `projects/${PROJECT} roles/pubsub.publisher serviceAccount:service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`,
+      ...Object.entries(triggerAccounts).map(([n, a]) => `${project} roles/run.invoker serviceAccount:${a} if resource.name == "${service(n)}"`),
+      `${project} roles/eventarc.eventReceiver serviceAccount:${triggerAccounts['on-upload']}`,
+      `${project} roles/pubsub.publisher serviceAccount:service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`,
+      // the project predates 2021-04-08
+      `${project} roles/iam.serviceAccountTokenCreator serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`,
     ].sort();
 
     google = await standin(seed(true));
     bare = await standin(seed(false));
-    // The first run, and a run on a project that lacks the account and the bucket, side by side.
-    [first, missing] = await Promise.all([setup(dir, [], gcloudEnv(google)), setup(dir, [], gcloudEnv(bare))]);
+    fewer = await standin(seed(true));
+    // Side by side: the first run, by an identity holding exactly the header's roles; a run on a project that
+    // lacks the given account and the bucket; a run by an identity holding all those roles but one.
+    [first, missing, refused] = await Promise.all([
+      setup(dir, [], gcloudEnv(google)), setup(dir, [], gcloudEnv(bare)), setup(dir, [], gcloudEnv(fewer, ADMIN_MINUS)),
+    ]);
     firstRequests = google.requests();
   });
 
   afterAll(async () => {
     await google?.stop();
     await bare?.stop();
+    await fewer?.stop();
   });
 
-  it('a first run sets up everything, printing each change', () => {
+  it('a first run, by an identity holding exactly the roles in the script\'s header, sets up everything, printing each change', () => {
+    expect(headerRoles.sort()).toEqual([
+      'roles/artifactregistry.admin', 'roles/cloudbuild.builds.editor', 'roles/iam.roleAdmin', 'roles/iam.serviceAccountAdmin',
+      'roles/iam.serviceAccountUser', 'roles/pubsub.editor', 'roles/resourcemanager.projectIamAdmin', 'roles/serviceusage.serviceUsageAdmin',
+      'roles/storage.admin',
+    ]);
     expect(first.status, show(first)).toBe(0);
     expect(firstRequests.filter((r) => r.rpc === null), 'requests the stand-in has no route for').toEqual([]);
+    expect(firstRequests.filter((r) => r.status === 403), 'refused requests').toEqual([]);
+    expect(new Set(firstRequests.map((r) => r.identity))).toEqual(new Set([ADMIN]));
     const lines = first.stdout.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^setup-gcp: \d+ change\(s\) made$/);
     expect(first.stdout).not.toMatch(/nothing to change/);
     console.log(`setup-gcp.sh, first run: ${first.seconds.toFixed(1)} s, ${firstRequests.length} requests`);
+  });
+
+  it('with one of those roles missing, it stops at the first call that needs it, saying which permission and where the roles are listed', () => {
+    expect(refused.status, show(refused)).toBe(1);
+    expect(refused.stderr).toContain("Permission 'iam.serviceAccounts.create' denied");
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      `setup-gcp: could not finish creating the service account ${buildAccount}: the account running this lacks Permission 'iam.serviceAccounts.create' (403); a non-owner needs every role listed at the top of scripts/setup-gcp.sh.`,
+    );
+    expect(fewer.requests().filter((r) => r.rpc === 'serviceAccounts.create').map((r) => r.status)).toEqual([403]);
   });
 
   it('enables exactly the missing APIs, in one call', () => {
@@ -201,38 +234,48 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(creates[0].changed).toBe(true);
   });
 
-  it('creates exactly the build account and the dedicated runtime accounts; a given account is only checked', () => {
+  it('creates one account per job, each marked as this repository\'s; a given account is only checked', () => {
     const created = rpcs(firstRequests, 'serviceAccounts.create').map((r) => {
       expect(r.status).toBe(200);
-      return `${(r.body as { accountId: string }).accountId}@${PROJECT}.iam.gserviceaccount.com`;
+      const body = r.body as { accountId: string; serviceAccount: { description: string } };
+      expect(body.serviceAccount.description).toMatch(/^generator-arpypi, for acme\/mono: /);
+      return `${body.accountId}@${PROJECT}.iam.gserviceaccount.com`;
     });
     const dedicated = Object.values(runtimeAccounts).filter((a) => a !== WORKER);
-    expect(created.sort()).toEqual([buildAccount, fnBuildAccount, ...dedicated].sort());
+    expect(created.sort()).toEqual([buildAccount, prAccount, fnBuildAccount, ...dedicated, ...Object.values(triggerAccounts)].sort());
     expect(dedicated.sort()).toEqual([`fn-api@${PROJECT}.iam.gserviceaccount.com`, `fn-on-upload@${PROJECT}.iam.gserviceaccount.com`]);
+    expect(Object.values(triggerAccounts).sort()).toEqual([`ev-on-order@${PROJECT}.iam.gserviceaccount.com`, `ev-on-upload@${PROJECT}.iam.gserviceaccount.com`]);
   });
 
-  it('adds exactly the expected role bindings, each once, and removes none', () => {
-    const before = { [`projects/${PROJECT}`]: triples(`projects/${PROJECT}`, OWNER_POLICY) };
+  it('adds exactly the expected role bindings, each once, one policy write per resource, and removes none', () => {
+    const before = { [`projects/${PROJECT}`]: triples(`projects/${PROJECT}`, ownerPolicy()) };
     const { added, removed } = bindingChanges(firstRequests, before);
     expect(added).toEqual(expectedBindings);
     expect(removed).toEqual([]);
-    // add-iam-policy-binding only for what was missing: every policy write changed something.
     const writes = firstRequests.filter((r) => r.rpc?.endsWith('.setIamPolicy'));
-    expect(writes).toHaveLength(expectedBindings.length);
+    expect(writes).toHaveLength(new Set(expectedBindings.map((b) => b.split(' ')[0])).size);
     expect(writes.every((r) => r.changed)).toBe(true);
     // The stand-in's final state agrees.
     const state = JSON.parse(readFileSync(path.join(google.dataDir, 'state.json'), 'utf8')) as { iamPolicies: Record<string, Parameters<typeof triples>[1]> };
     const all = Object.entries(state.iamPolicies).flatMap(([resource, policy]) => triples(resource, policy)).sort();
     expect(all).toEqual([...before[`projects/${PROJECT}`], ...expectedBindings].sort());
+    // Nobody holds, project-wide and unconditionally, a role that sets Cloud Run policies, invokes every service,
+    // or uploads or deletes artifacts.
+    const broad = all.filter((b) => b.startsWith(`projects/${PROJECT} `) && !b.includes(' if ')
+      && /roles\/(run\.(admin|invoker|developer)|cloudfunctions\.(developer|admin)|artifactregistry\.(writer|repoAdmin|admin)|cloudbuild\.builds\.builder|storage\.admin)|arpypiInvokerPolicy/.test(b)
+      && !b.includes('user:'));
+    expect(broad).toEqual([]);
   });
 
-  it('creates the custom invoker-policy role with only its two permissions', () => {
+  it('creates the custom deployer role with only what gcloud functions deploy checks', () => {
     const creates = rpcs(firstRequests, 'roles.create');
-    expect(creates).toHaveLength(1);
-    expect(creates[0].body).toMatchObject({
-      roleId: 'arpypiInvokerPolicy',
-      role: { includedPermissions: ['run.services.getIamPolicy', 'run.services.setIamPolicy'] },
-    });
+    expect(creates.map((r) => r.body)).toEqual([expect.objectContaining({
+      roleId: 'arpypiFunctionDeployer',
+      role: expect.objectContaining({ includedPermissions: [
+        'cloudfunctions.functions.create', 'cloudfunctions.functions.get', 'cloudfunctions.functions.sourceCodeSet',
+        'cloudfunctions.functions.update', 'cloudfunctions.operations.get', 'resourcemanager.projects.get',
+      ] }),
+    })]);
   });
 
   it('creates the topic, checks the bucket, and creates no bucket', () => {
@@ -242,15 +285,17 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(rpcs(firstRequests, 'buckets.insert')).toEqual([]);
   });
 
-  it('imports every trigger file as written, tag included', () => {
+  it('imports every trigger file as written, tag included, in the global region', () => {
     const names = triggers.map((t) => t.name);
     expect(names.sort()).toEqual(['fn-api', 'fn-on-order', 'fn-on-upload', 'package-release', 'pull-request-checks']);
     const written = firstRequests.filter((r) => (r.rpc === 'triggers.create' || r.rpc === 'triggers.patch') && r.status === 200);
     expect(written.map((r) => (r.body as { name: string }).name).sort()).toEqual(names.sort());
     for (const t of triggers) {
-      const body = written.find((r) => (r.body as { name: string }).name === t.name)!.body as Record<string, unknown>;
-      expect(body).toMatchObject({ ...t.body, tags: [t.tag] });
+      const request = written.find((r) => (r.body as { name: string }).name === t.name)!;
+      expect(request.path).toMatch(new RegExp(`^/v1/projects/${PROJECT}/locations/global/triggers`));
+      expect(request.body).toMatchObject({ ...t.body, tags: [t.tag] });
     }
+    expect(rpcs(firstRequests, 'triggers.list').map((r) => r.path)).toEqual([`/v1/projects/${PROJECT}/locations/global/triggers`]);
   });
 
   it('a second run, from a subfolder, makes no change and says so', async () => {
@@ -259,9 +304,82 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const requests = google.requests().slice(firstRequests.length);
     expect(requests.filter((r) => r.mutating), 'write requests of the second run').toEqual([]);
     expect(requests.filter((r) => r.rpc === null)).toEqual([]);
-    expect(again.stdout.trim().split('\n').at(-1)).toBe('setup-gcp: nothing to change');
+    expect(again.stdout.trim().split('\n').slice(-2)).toEqual(['setup-gcp: prune: nothing that earlier runs made is stale', 'setup-gcp: nothing to change']);
     for (const t of triggers) expect(again.stdout).toContain(`setup-gcp: trigger ${t.name}: unchanged (${t.tag})`);
     console.log(`setup-gcp.sh, second run: ${again.seconds.toFixed(1)} s, ${requests.length} requests`);
+  });
+
+  it('--prune after a function is removed deletes exactly its accounts, bindings and trigger; --dry-run --prune lists them first', async () => {
+    // The repository without on-upload (as `yo arpypi` makes it once the function is gone).
+    const smaller = tempDir('setup-gcp-smaller');
+    await runApp(smaller, APP_OPTIONS);
+    await runFunction(smaller, 'on-order', MORE[0].options);
+    const stateFile = path.join(google.dataDir, 'state.json');
+    const before = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+    const dry = await setup(smaller, ['--dry-run', '--prune'], gcloudEnv(google));
+    expect(dry.status, show(dry)).toBe(0);
+    const prune = dry.stdout.split('# == Prune')[1].trim().split('\n').slice(1);
+    const project = `projects/${PROJECT}`;
+    const ev = triggerAccounts['on-upload'];
+    const fn = runtimeAccounts['on-upload'];
+    expect(prune.sort()).toEqual([
+      `gcloud builds triggers delete fn-on-upload --project=${PROJECT} --region=global --quiet  # change`,
+      `gcloud iam service-accounts delete ${ev} --project=${PROJECT} --quiet  # change`,
+      `gcloud iam service-accounts delete ${fn} --project=${PROJECT} --quiet  # change`,
+      `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/eventarc.eventReceiver --condition=None --format=none  # change`,
+      `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/run.invoker --condition='expression=resource.name == "${service('on-upload')}",title=arpypi: events of on-upload' --format=none  # change`,
+    ].sort());
+    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual(before);
+
+    const pruned = await setup(smaller, ['--prune'], gcloudEnv(google));
+    expect(pruned.status, show(pruned)).toBe(0);
+    const after = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+    expect(Object.keys(before.serviceAccounts).filter((a) => !(a in after.serviceAccounts)).sort()).toEqual([ev, fn].sort());
+    expect(Object.keys(before.triggers).filter((t) => !(t in after.triggers))).toEqual([`${project}/locations/global/triggers/fn-on-upload`]);
+    const bindings = (st: State) => Object.entries(st.iamPolicies).flatMap(([r, p]) => triples(r, p));
+    expect(bindings(before).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
+      `${project} roles/eventarc.eventReceiver serviceAccount:${ev}`,
+      `${project} roles/run.invoker serviceAccount:${ev} if resource.name == "${service('on-upload')}"`,
+      `${project}/serviceAccounts/${ev} roles/iam.serviceAccountUser serviceAccount:${buildAccount}`,
+      `${project}/serviceAccounts/${fn} roles/iam.serviceAccountUser serviceAccount:${buildAccount}`,
+    ].sort());
+    expect(bindings(after).filter((b) => !bindings(before).includes(b))).toEqual([]);
+    console.log(`setup-gcp.sh --prune after a function's removal: ${pruned.seconds.toFixed(1)} s`);
+  });
+
+  it('token mode, then native again: a run without --prune lists what is stale and leaves it; --prune removes exactly the reader', async () => {
+    const stateFile = path.join(google.dataDir, 'state.json');
+    const token = tempDir('setup-gcp-token');
+    await runApp(token, { ...APP_OPTIONS, auth: 'token' });
+    await runFunction(token, 'on-order', MORE[0].options);
+    const before = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+    const toToken = await setup(token, [], gcloudEnv(google));
+    expect(toToken.status, show(toToken)).toBe(0);
+    const fnBuild = `serviceAccount:${fnBuildAccount}`;
+    // Native mode's read grant to the function build account is stale in token mode: listed, kept.
+    expect(toToken.stdout).toContain(`setup-gcp: stale, kept (run with --prune to remove): roles/artifactregistry.reader on repository py-internal for ${fnBuild}`);
+    const reader = `arpypi-reader@${PROJECT}.iam.gserviceaccount.com`;
+    const mid = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+    const bindings = (st: State) => Object.entries(st.iamPolicies).flatMap(([r, p]) => triples(r, p));
+    expect(bindings(mid).filter((b) => !bindings(before).includes(b)).sort()).toEqual([
+      `${repositoryName} roles/artifactregistry.reader serviceAccount:${reader}`,
+      `projects/${PROJECT}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
+    ].sort());
+    expect(bindings(before).filter((b) => !bindings(mid).includes(b))).toEqual([]);
+
+    const smaller = tempDir('setup-gcp-native');
+    await runApp(smaller, APP_OPTIONS);
+    await runFunction(smaller, 'on-order', MORE[0].options);
+    const pruned = await setup(smaller, ['--prune'], gcloudEnv(google));
+    expect(pruned.status, show(pruned)).toBe(0);
+    const after = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+    expect(Object.keys(mid.serviceAccounts).filter((a) => !(a in after.serviceAccounts))).toEqual([reader]);
+    expect(bindings(mid).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
+      `${repositoryName} roles/artifactregistry.reader serviceAccount:${reader}`,
+      `projects/${PROJECT}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
+    ].sort());
+    expect(bindings(after).filter((b) => !bindings(mid).includes(b))).toEqual([]);
+    expect(pruned.stdout).not.toContain('stale, kept');
   });
 
   it('stops before creating anything when a given account or a bucket is missing, naming both', () => {
@@ -272,7 +390,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(writes).toEqual(['services.batchEnable']);
   });
 
-  it('--dry-run makes no request and runs no gcloud, and prints every command a fresh project needs', async () => {
+  it('--dry-run makes no request and runs no gcloud, and prints, section by section, every command a fresh project needs, each marked read or change', async () => {
     const fresh = await standin(seed(true));
     try {
       // A gcloud that leaves a mark, first on PATH.
@@ -285,24 +403,32 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       expect(fresh.requests()).toEqual([]);
       expect(existsSync(mark)).toBe(false);
 
-      const commands = dry.stdout.trim().split('\n');
-      for (const line of commands) expect(line).toMatch(/^(gcloud |\{ cat )/);
-      expect(commands).toContain(`gcloud services enable ${['artifactregistry', 'cloudbuild', 'cloudfunctions', 'run', 'iam', 'logging', 'pubsub', 'eventarc', 'storage'].map((a) => `${a}.googleapis.com`).join(' ')} --project=${PROJECT}`);
-      expect(commands).toContain(`gcloud artifacts repositories describe py-internal --location=us --project=${PROJECT} --format='value(name)'`);
-      expect(commands.some((c) => c.startsWith(`gcloud artifacts repositories create py-internal --repository-format=python --location=us --project=${PROJECT} `))).toBe(true);
+      const lines = dry.stdout.trim().split('\n').filter(Boolean);
+      const headings = lines.filter((l) => l.startsWith('# == ')).map((l) => l.replace(/^# == (.*?)(:.*)? ==$/, '$1'));
+      expect(headings).toEqual(['APIs', 'Prerequisites', 'Repositories', 'Accounts', 'Topics', 'Roles', 'Triggers', 'Prune']);
+      const commands = lines.filter((l) => !l.startsWith('#'));
+      for (const line of commands) expect(line).toMatch(/^(gcloud |\{ cat ).*  # (read|change)$/);
+      const strip = (l: string) => l.replace(/ {2}# (read|change)$/, '');
+      const changes = commands.filter((l) => l.endsWith('# change')).map(strip);
+      const reads = commands.filter((l) => l.endsWith('# read')).map(strip);
+      expect(changes).toContain(`gcloud services enable ${['artifactregistry', 'cloudbuild', 'cloudfunctions', 'run', 'iam', 'logging', 'pubsub', 'eventarc', 'storage'].map((a) => `${a}.googleapis.com`).join(' ')} --project=${PROJECT}`);
+      expect(reads).toContain(`gcloud artifacts repositories describe py-internal --location=us --project=${PROJECT} --format='value(name)'`);
+      expect(changes.some((c) => c.startsWith(`gcloud artifacts repositories create py-internal --repository-format=python --location=us --project=${PROJECT} `))).toBe(true);
+      for (const c of reads) expect(c, 'a read that changes').not.toMatch(/ (create|enable|add-iam-policy-binding|import|delete) /);
       // The bindings it would add are the expected set (the project number is not known without asking).
-      const bindings = commands.filter((c) => c.includes(' add-iam-policy-binding ')).map((c) => {
-        const words = c.split(' ');
-        const value = (flag: string) => words.find((w) => w.startsWith(`--${flag}=`))!.slice(flag.length + 3);
+      const bindings = changes.filter((c) => c.includes(' add-iam-policy-binding ')).map((c) => {
+        const words = c.match(/(?:[^\s']+|'[^']*')+/g)!.map((w) => w.replace(/'/g, ''));
+        const value = (f: string) => words.find((w) => w.startsWith(`--${f}=`))!.slice(f.length + 3);
         const resource = words[1] === 'projects' ? `projects/${words[3]}`
           : words[1] === 'artifacts' ? `projects/${value('project')}/locations/${value('location')}/repositories/${words[4]}`
           : `projects/${PROJECT}/serviceAccounts/${words[4]}`;
-        return `${resource} ${value('role')} ${value('member')}`;
+        const condition = value('condition');
+        return `${resource} ${value('role')} ${value('member')}${condition === 'None' ? '' : ` if ${condition.replace(/^expression=/, '').replace(/,title=.*$/, '')}`}`;
       });
-      expect(bindings.sort()).toEqual(expectedBindings.map((b) => b.replace(PROJECT_NUMBER, 'PROJECT_NUMBER')).sort());
+      expect(bindings.sort()).toEqual(expectedBindings.map((b) => b.replaceAll(PROJECT_NUMBER, 'PROJECT_NUMBER')).sort());
       // The import line feeds every trigger file, joined into one YAML stream.
-      const importLine = commands.find((c) => c.includes('gcloud builds triggers import'))!;
-      expect(importLine).toMatch(/\| gcloud builds triggers import --source=\/dev\/stdin --project=acme-setup-1 --format=none$/);
+      const importLine = changes.find((c) => c.includes('gcloud builds triggers import'))!;
+      expect(importLine).toMatch(/\| gcloud builds triggers import --source=\/dev\/stdin --project=acme-setup-1 --region=global --format=none$/);
       const stream = ok('bash', ['-c', importLine.replace(/\| gcloud .*$/, '')], { cwd: dir }).stdout;
       expect(parseAllDocuments(stream).map((d) => (d.toJS() as { name: string }).name).sort()).toEqual(triggers.map((t) => t.name).sort());
       expect(dry.stderr).toMatch(/setup-gcp: dry run: \d+ read\(s\) and \d+ change\(s\) printed; none was run\./);
@@ -334,11 +460,11 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
   it('--help prints the usage; an unknown argument gets one sentence and exit 2', () => {
     const help = run('bash', [path.join(dir, 'scripts/setup-gcp.sh'), '--help']);
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: scripts\/setup-gcp.sh \[--dry-run \| --help\]/);
+    expect(help.stdout).toMatch(/^Usage: scripts\/setup-gcp.sh \[--dry-run\] \[--prune\] \| --help/);
     const bad = run('bash', [path.join(dir, 'scripts/setup-gcp.sh'), '--force']);
     expect(bad.status).toBe(2);
     expect(bad.stdout).toBe('');
-    expect(bad.stderr).toBe("setup-gcp: unknown argument '--force'; the options are --dry-run and --help.\n");
+    expect(bad.stderr).toBe("setup-gcp: unknown argument '--force'; the options are --dry-run, --prune and --help.\n");
   });
 
   it('passes shellcheck and bakes every answer in quoted', () => {
@@ -346,11 +472,17 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const script = read(dir, 'scripts/setup-gcp.sh');
     expect(script).toContain(`project='${PROJECT}'`);
     expect(script).toContain(`location='us'`);
-    expect(script).toContain(`add_function 'on-order' 'topic' 'orders' '${WORKER}' 'order-worker' given`);
+    expect(script).toContain(`add_function 'on-order' 'topic' 'orders' '${WORKER}' 'order-worker' given private 'ev-on-order@${PROJECT}.iam.gserviceaccount.com' 'ev-on-order' 'projects/${PROJECT}/locations/us-east4/services/on-order'`);
     expect(statSync(path.join(dir, 'scripts/setup-gcp.sh')).mode & 0o111, 'executable').toBe(0o111);
     expect(script).not.toMatch(/set -x/);
   });
 });
+
+interface State {
+  serviceAccounts: Record<string, unknown>;
+  triggers: Record<string, unknown>;
+  iamPolicies: Record<string, Parameters<typeof triples>[1]>;
+}
 
 /** Each trigger file: its name, its tag and its content without the tag. */
 function readdirTriggers(dir: string): { file: string; name: string; tag: string; body: Record<string, unknown> }[] {

@@ -17,6 +17,15 @@ export interface FunctionModel extends FunctionAnswers {
   runtimeAccountId: string;
   /** True when the account is the per-function one that setup-gcp.sh creates. */
   dedicatedAccount: boolean;
+  /**
+   * Topic and bucket functions: the account Eventarc delivers events as
+   * (--trigger-service-account), the function's own and distinct from its runtime account;
+   * setup-gcp.sh creates it and lets it invoke this function only.
+   */
+  triggerAccount?: string;
+  triggerAccountId?: string;
+  /** The Cloud Run service behind the function, as IAM names it (conditions match on it). */
+  runServiceName: string;
   /** The Cloud Build trigger that deploys it. */
   triggerName: string;
   /** How the README names the trigger. */
@@ -39,8 +48,17 @@ export interface Model extends AppAnswers {
   functionBuildAccountName: string;
   functionBuildServiceAccount: string;
   functionBuildServiceAccountResource: string;
-  /** A project role holding only what redeploys need to set a function's invoker policy. */
+  /** A project role holding only what a deploy needs to set a function's invoker policy (public functions only). */
   invokerPolicyRoleId: string;
+  /** The account pull-request checks run as: build logs, nothing else. */
+  prAccountName: string;
+  prServiceAccount: string;
+  prServiceAccountResource: string;
+  /** Token mode: the account whose short-lived token requirements.txt carries; it can only read the repository. */
+  readerAccountName: string;
+  readerServiceAccount: string;
+  /** A project role holding only what `gcloud functions deploy` checks (cloudfunctions.developer also invokes every service). */
+  deployerRoleId: string;
   multiRegion: boolean;
   /** The trigger's branch filter: a regular expression that matches only this branch. */
   branchPattern: string;
@@ -53,22 +71,35 @@ export interface Model extends AppAnswers {
 export const BUILD_ACCOUNT_NAME = 'arpypi-build';
 export const FUNCTION_BUILD_ACCOUNT_NAME = 'arpypi-fn-build';
 export const INVOKER_POLICY_ROLE = 'arpypiInvokerPolicy';
+export const DEPLOYER_ROLE = 'arpypiFunctionDeployer';
+export const PR_ACCOUNT_NAME = 'arpypi-pr';
+export const READER_ACCOUNT_NAME = 'arpypi-reader';
 export const functionTriggerName = (name: string): string => `fn-${name}`;
 
-/** A service account id (6 to 30 characters) for a function's own runtime identity. */
-export function runtimeAccountId(name: string): string {
-  const id = `fn-${name}`;
-  if (id.length < 6) return `${id}-run`;
-  if (id.length <= 30) return id;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
-  return `fn-${name.slice(0, 20).replace(/-+$/, '')}-${hash}`;
+/**
+ * A service account id (6 to 30 characters) made of a two-letter PREFIX and a function name,
+ * distinct for distinct names: `PREFIX-NAME` when that fits; otherwise `PREFIXh-`, the start
+ * of NAME, `-` and 8 hex digits of its sha256. The two forms never meet (the third character
+ * is `-` in one, `h` in the other), so `a` and `a-run` no longer share `fn-a-run`.
+ */
+export function accountIdFor(prefix: 'fn' | 'ev', name: string): string {
+  const id = `${prefix}-${name}`;
+  if (id.length >= 6 && id.length <= 30) return id;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${prefix}h-${name.slice(0, 17).replace(/-+$/, '')}-${hash}`;
 }
 
-function functionModel(fn: FunctionAnswers, projectId: string): FunctionModel {
+/** A function's own runtime identity. */
+export const runtimeAccountId = (name: string): string => accountIdFor('fn', name);
+/** The identity that delivers a topic or bucket function's events. */
+export const triggerAccountId = (name: string): string => accountIdFor('ev', name);
+
+function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: string): FunctionModel {
   const trigger = fn.trigger ?? 'http';
   const [kind, target] = trigger.includes(':') ? trigger.split(/:(.*)/s) : [trigger, undefined];
   const dedicated = !fn.serviceAccount;
   const account = fn.serviceAccount ?? `${runtimeAccountId(fn.name)}@${projectId}.iam.gserviceaccount.com`;
+  const eventId = kind === 'http' ? undefined : triggerAccountId(fn.name);
   return {
     ...fn,
     trigger,
@@ -78,6 +109,9 @@ function functionModel(fn: FunctionAnswers, projectId: string): FunctionModel {
     runtimeAccount: account,
     runtimeAccountId: account.split('@')[0],
     dedicatedAccount: dedicated,
+    ...(eventId ? { triggerAccountId: eventId, triggerAccount: `${eventId}@${projectId}.iam.gserviceaccount.com` } : {}),
+    // 2nd gen functions run as the Cloud Run service of the same name.
+    runServiceName: `projects/${projectId}/locations/${functionRegion}/services/${fn.name}`,
     triggerName: functionTriggerName(fn.name),
     triggerLabel: kind === 'topic' ? `Pub/Sub topic \`${target}\`` : kind === 'bucket' ? `Cloud Storage bucket \`${target}\`` : 'HTTP',
   };
@@ -86,7 +120,7 @@ function functionModel(fn: FunctionAnswers, projectId: string): FunctionModel {
 export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], generatorVersion: string): Model {
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
-  const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId));
+  const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion));
   const model: Omit<Model, 'triggerFiles'> = {
     ...answers,
     importName: importName(answers.packageName),
@@ -101,6 +135,12 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     functionBuildServiceAccount,
     functionBuildServiceAccountResource: `projects/${answers.projectId}/serviceAccounts/${functionBuildServiceAccount}`,
     invokerPolicyRoleId: INVOKER_POLICY_ROLE,
+    prAccountName: PR_ACCOUNT_NAME,
+    prServiceAccount: `${PR_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`,
+    prServiceAccountResource: `projects/${answers.projectId}/serviceAccounts/${PR_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`,
+    readerAccountName: READER_ACCOUNT_NAME,
+    readerServiceAccount: `${READER_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`,
+    deployerRoleId: DEPLOYER_ROLE,
     multiRegion: isMultiRegion(answers.region),
     branchPattern: `^${answers.branch.replace(/[.]/g, '\\.')}$`,
     functions: fns,

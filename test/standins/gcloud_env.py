@@ -4,19 +4,27 @@
     import gcloud_env
     env = gcloud_env.gcloud_env(port, "my-project", config_dir)   # add to os.environ
 
-    python3 test/standins/gcloud_env.py --port PORT [--project P] [--config-dir DIR] [--json]
+    python3 test/standins/gcloud_env.py --port PORT [--project P] [--config-dir DIR]
+        [--identity MEMBER] [--json]
         prints `export NAME=value` lines (eval them in a shell), or one JSON object
 
 Every API gcloud touches for the supported commands is overridden to
-http://127.0.0.1:PORT/; credentials are disabled, prompts are off, and gcloud
-keeps its configuration (and logs) in a throw-away CLOUDSDK_CONFIG directory.
+http://127.0.0.1:PORT/; prompts are off, and gcloud keeps its configuration (and
+logs) in a throw-away CLOUDSDK_CONFIG directory. gcloud calls as IDENTITY (an IAM
+principal; default the stand-in project's owner): its access token (iam.token_for)
+is in CONFIG_DIR/access-token, which gcloud sends as a bearer token
+(CLOUDSDK_AUTH_ACCESS_TOKEN_FILE), as it would a real one.
 """
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iam  # noqa: E402
 
 # API names as gcloud's api_endpoint_overrides section spells them.
 APIS = (
@@ -27,6 +35,7 @@ APIS = (
     "compute",
     "eventarc",
     "iam",
+    "iamcredentials",
     "logging",
     "pubsub",
     "run",
@@ -35,18 +44,22 @@ APIS = (
 )
 
 
-def gcloud_env(port, project="p", config_dir=None):
+def gcloud_env(port, project="p", config_dir=None, identity=iam.DEFAULT_OWNER):
     """Returns the variables to add to the environment of a gcloud run.
 
     config_dir: a directory gcloud may use as CLOUDSDK_CONFIG; a new temporary
-    one is made when omitted (the caller removes it).
+    one is made when omitted (the caller removes it). identity: who gcloud calls as.
     """
     if config_dir is None:
         config_dir = tempfile.mkdtemp(prefix="gcloud-config-")
+    os.makedirs(str(config_dir), exist_ok=True)
+    token_file = os.path.join(str(config_dir), "access-token")
+    with open(token_file, "w", encoding="utf-8") as f:
+        f.write(iam.token_for(identity) + "\n")
     base = "http://127.0.0.1:%d/" % int(port)
     env = {
         "CLOUDSDK_CONFIG": str(config_dir),
-        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+        "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE": token_file,
         "CLOUDSDK_CORE_PROJECT": project,
         "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
         "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
@@ -66,9 +79,10 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--project", default="p")
     parser.add_argument("--config-dir", help="CLOUDSDK_CONFIG to use (default: a new temporary directory)")
+    parser.add_argument("--identity", default=iam.DEFAULT_OWNER, help="the IAM principal gcloud calls as (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of export lines")
     args = parser.parse_args(argv)
-    env = gcloud_env(args.port, args.project, args.config_dir)
+    env = gcloud_env(args.port, args.project, args.config_dir, args.identity)
     if args.json:
         print(json.dumps(env, indent=2, sort_keys=True))
         return 0

@@ -42,9 +42,10 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from standin_http import QuietHandler, RequestLog, make_server, now, serve  # noqa: E402
+import iam  # noqa: E402
 
 DEFAULT_PROJECT_NUMBER = "123456789012"
-DEFAULT_OWNER = "user:owner@example.com"
+DEFAULT_OWNER = iam.DEFAULT_OWNER
 
 # Python runtimes offered by runtimes.list (2nd gen). python39 and older are
 # decommissioned, so gcloud refuses them as it would against Google.
@@ -69,11 +70,24 @@ STATUS_NAMES = {
 
 
 class ApiError(Exception):
-    def __init__(self, code, message, status=None):
+    def __init__(self, code, message, status=None, details=None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
+        self.details = details
+
+    def body(self):
+        error = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+# A request without a stand-in access token, in Google's words.
+UNAUTHENTICATED = ("Request is missing required authentication credential. Expected OAuth 2 access token, "
+                   "login cookie or other valid authentication credential. "
+                   "See https://developers.google.com/identity/sign-in/web/devconsole-project.")
 
 
 def not_found(what):
@@ -96,7 +110,8 @@ class State:
     """All resources, persisted to DIR/state.json after every change."""
 
     KEYS = ("projects", "services", "iamPolicies", "triggers", "functions", "repositories",
-            "serviceAccounts", "topics", "buckets", "runServices", "operations", "counters", "roles")
+            "serviceAccounts", "topics", "buckets", "runServices", "operations", "counters", "roles",
+            "operationChecks")
 
     def __init__(self, path):
         self.path = path
@@ -152,10 +167,7 @@ class State:
     def policy(self, resource):
         policies = self.data["iamPolicies"]
         if resource not in policies:
-            bindings = []
-            if re.fullmatch(r"projects/[^/]+", resource):
-                bindings = [{"role": "roles/owner", "members": [DEFAULT_OWNER]}]
-            return {"version": 1, "etag": "ACAB", "bindings": bindings}
+            return iam.default_policy(resource)
         return copy.deepcopy(policies[resource])
 
 
@@ -191,12 +203,15 @@ def route(method, pattern, api, rpc, mutating=False):
 
 
 class Context:
-    def __init__(self, handler, state, query, body, raw):
+    def __init__(self, handler, state, query, body, raw, api=None, member=None):
         self.handler = handler
         self.state = state
         self.query = query
         self.body = body
         self.raw = raw
+        self.api = api
+        self.member = member
+        self.checks = []  # every permission check, granted or not (the request log keeps them)
         self.changed = False
         self.extra = {}
         self.base_url = "http://127.0.0.1:%d" % handler.server.server_address[1]
@@ -205,13 +220,63 @@ class Context:
         values = self.query.get(name)
         return values[-1] if values else default
 
+    # --- IAM -------------------------------------------------------------
+    # A method is allowed when a binding on the resource it names, or on an ancestor up to
+    # the project, grants a role holding the permission Google checks for that method
+    # (iam_data.json); otherwise 403 before anything else, even for a resource that does
+    # not exist (AIP-211: "(or it may not exist)").
 
-def operation(ctx, name, response, response_type, metadata=None):
-    """Stores and returns a finished long-running operation."""
+    def chain(self, resource):
+        """RESOURCE, then the ancestors whose policies apply to it, up to its project."""
+        if resource.startswith("projects/_/buckets/"):
+            bucket = resource.split("/")[3]
+            bucket_resource = "projects/_/buckets/%s" % bucket
+            number = (self.state["buckets"].get(bucket) or {}).get("projectNumber")
+            sources = re.match(r"gcf-v2-sources-(\d+)-", bucket)
+            number = number or (sources.group(1) if sources else DEFAULT_PROJECT_NUMBER)
+            up = [bucket_resource] if resource != bucket_resource else []
+            return [resource] + up + ["projects/%s" % self.state.project_id_for(str(number))]
+        m = re.match(r"projects/([^/]+)", resource)
+        project = "projects/%s" % self.state.project_id_for(m.group(1))
+        return [resource] if resource == project else [resource, project]
+
+    def check(self, permission, resource, member=None, resource_type=None, by=None):
+        """Records the check; returns the granting bindings (empty: denied)."""
+        member = member or self.member
+        found = iam.grants(self.state.policy, self.state["roles"], member, permission, self.chain(resource), resource_type)
+        record = {"member": member, "permission": permission, "resource": resource, "grantedBy": found}
+        if by:
+            record["by"] = by
+        self.checks.append(record)
+        return found
+
+    def require(self, permission, resource, member=None, resource_type=None, by=None):
+        if not self.check(permission, resource, member, resource_type, by):
+            domain = "%s.googleapis.com" % (self.api or "iam")
+            raise ApiError(403, iam.denied_message(permission, "//%s/%s" % (domain, resource)), "PERMISSION_DENIED",
+                           [iam.error_info(permission, resource, domain)])
+
+    def authorize(self, method, resource, resource_type=None):
+        """The caller may call METHOD (a discovery name, e.g. pubsub.projects.topics.create) on RESOURCE."""
+        for permission in iam.method_permissions(method):
+            self.require(permission, resource, resource_type=resource_type)
+
+    def act_as(self, account):
+        """Naming a service account for something to run as needs iam.serviceAccounts.actAs on it
+        (cloud.google.com/iam/docs/service-accounts-actas)."""
+        if account:
+            self.require("iam.serviceAccounts.actAs", sa_resource(self, account))
+
+
+def operation(ctx, name, response, response_type, metadata=None, read_with=None):
+    """Stores and returns a finished long-running operation. READ_WITH: (method, resource)
+    that operations.get of this API checks."""
     op = {"name": name, "done": True, "response": dict(response, **{"@type": response_type})}
     if metadata is not None:
         op["metadata"] = metadata
     ctx.state["operations"][name] = op
+    if read_with:
+        ctx.state["operationChecks"][name] = list(read_with)
     return op
 
 
@@ -263,17 +328,20 @@ def set_policy(ctx, resource):
 
 @route("GET", r"/v[13]/projects/([^/:]+)", "cloudresourcemanager", "projects.get")
 def projects_get(ctx, m):
+    ctx.authorize("cloudresourcemanager.projects.get", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     return ctx.state.project(ctx.state.project_id_for(m.group(1)))
 
 
 @route("POST", r"/v[13]/projects/([^/:]+):getIamPolicy", "cloudresourcemanager", "projects.getIamPolicy")
 def projects_get_iam(ctx, m):
+    ctx.authorize("cloudresourcemanager.projects.getIamPolicy", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     return get_policy(ctx, "projects/%s" % project_id)
 
 
 @route("POST", r"/v[13]/projects/([^/:]+):setIamPolicy", "cloudresourcemanager", "projects.setIamPolicy", True)
 def projects_set_iam(ctx, m):
+    ctx.authorize("cloudresourcemanager.projects.setIamPolicy", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     return set_policy(ctx, "projects/%s" % project_id)
 
@@ -316,13 +384,15 @@ def enable_services(ctx, project_id, names, enable=True):
     changed = before != enabled
     services = [service_resource(ctx, project_id, n) for n in names]
     op_name = "operations/acat.p2-%s-%s" % (ctx.state.project(project_id)["projectNumber"], uuid.uuid4())
-    op = operation(ctx, op_name, {"services": services}, "type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse")
+    op = operation(ctx, op_name, {"services": services}, "type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse",
+                   read_with=("serviceusage.operations.get", "projects/%s" % project_id))
     ctx.changed = changed
     return op
 
 
 @route("GET", r"/v1/projects/([^/:]+)/services", "serviceusage", "services.list")
 def services_list(ctx, m):
+    ctx.authorize("serviceusage.services.list", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     only_enabled = "ENABLED" in (ctx.q("filter") or "")
     names = sorted(ctx.state["services"].get(project_id, []))
@@ -333,18 +403,21 @@ def services_list(ctx, m):
 
 @route("GET", r"/v1/projects/([^/:]+)/services/([^/:]+)", "serviceusage", "services.get")
 def services_get(ctx, m):
+    ctx.authorize("serviceusage.services.get", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     return service_resource(ctx, project_id, m.group(2))
 
 
 @route("POST", r"/v1/projects/([^/:]+)/services:batchEnable", "serviceusage", "services.batchEnable", True)
 def services_batch_enable(ctx, m):
+    ctx.authorize("serviceusage.services.batchEnable", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     return enable_services(ctx, project_id, (ctx.body or {}).get("serviceIds") or [])
 
 
 @route("POST", r"/v1/projects/([^/:]+)/services/([^/:]+):enable", "serviceusage", "services.enable", True)
 def services_enable(ctx, m):
+    ctx.authorize("serviceusage.services.enable", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     op = enable_services(ctx, project_id, [m.group(2)])
     op["response"] = {"@type": "type.googleapis.com/google.api.serviceusage.v1.EnableServiceResponse",
@@ -354,6 +427,7 @@ def services_enable(ctx, m):
 
 @route("POST", r"/v1/projects/([^/:]+)/services/([^/:]+):disable", "serviceusage", "services.disable", True)
 def services_disable(ctx, m):
+    ctx.authorize("serviceusage.services.disable", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project_id = ctx.state.project(ctx.state.project_id_for(m.group(1)))["projectId"]
     op = enable_services(ctx, project_id, [m.group(2)], enable=False)
     op["response"] = {"@type": "type.googleapis.com/google.api.serviceusage.v1.DisableServiceResponse",
@@ -367,6 +441,10 @@ def services_disable(ctx, m):
 
 @route("GET", r"/v[0-9a-z]+/((?:projects/[^/]+/(?:locations/[^/]+/)?)?operations/[^/:]+)", "*", "operations.get")
 def operations_get(ctx, m):
+    # The method an operation is read with depends on the API that made it (recorded then).
+    method, resource = ctx.state["operationChecks"].get(m.group(1)) or (None, None)
+    if method:
+        ctx.authorize(method, resource)
     op = ctx.state["operations"].get(m.group(1))
     if op is None:
         raise not_found("Operation %s" % m.group(1))
@@ -390,17 +468,20 @@ REPO = r"/v1/projects/([^/]+)/locations/([^/]+)/repositories/([^/:]+)"
 
 @route("GET", REPO, "artifactregistry", "repositories.get")
 def repositories_get(ctx, m):
+    ctx.authorize("artifactregistry.projects.locations.repositories.get", repo_name(m))
     return existing_repo(ctx, repo_name(m))
 
 
 @route("GET", r"/v1/projects/([^/]+)/locations/([^/]+)/repositories", "artifactregistry", "repositories.list")
 def repositories_list(ctx, m):
+    ctx.authorize("artifactregistry.projects.locations.repositories.list", "projects/%s/locations/%s" % m.groups())
     prefix = "projects/%s/locations/%s/repositories/" % m.groups()
     return {"repositories": [r for n, r in sorted(ctx.state["repositories"].items()) if n.startswith(prefix)]}
 
 
 @route("POST", r"/v1/projects/([^/]+)/locations/([^/]+)/repositories", "artifactregistry", "repositories.create", True)
 def repositories_create(ctx, m):
+    ctx.authorize("artifactregistry.projects.locations.repositories.create", "projects/%s/locations/%s" % m.groups())
     repo_id = ctx.q("repositoryId") or (ctx.body or {}).get("repositoryId")
     if not repo_id:
         raise ApiError(400, "repositoryId is required.")
@@ -420,12 +501,14 @@ def repositories_create(ctx, m):
 
 @route("GET", REPO + ":getIamPolicy", "artifactregistry", "repositories.getIamPolicy")
 def repositories_get_iam(ctx, m):
+    ctx.authorize("artifactregistry.projects.locations.repositories.getIamPolicy", repo_name(m))
     existing_repo(ctx, repo_name(m))
     return get_policy(ctx, repo_name(m))
 
 
 @route("POST", REPO + ":setIamPolicy", "artifactregistry", "repositories.setIamPolicy", True)
 def repositories_set_iam(ctx, m):
+    ctx.authorize("artifactregistry.projects.locations.repositories.setIamPolicy", repo_name(m))
     existing_repo(ctx, repo_name(m))
     return set_policy(ctx, repo_name(m))
 
@@ -444,6 +527,21 @@ def sa_email(ctx, project, account):
     return account
 
 
+def sa_resource(ctx, account):
+    """projects/PROJECT/serviceAccounts/EMAIL for an email, a unique id or a resource name
+    (projects/-/serviceAccounts/EMAIL: the project is the account's own)."""
+    email = sa_email(ctx, None, account.rsplit("/", 1)[-1])
+    known = ctx.state["serviceAccounts"].get(email)
+    if known:
+        return known["name"]
+    domain = email.split("@", 1)[-1]
+    if domain.endswith(".iam.gserviceaccount.com"):
+        return "projects/%s/serviceAccounts/%s" % (domain.split(".", 1)[0], email)
+    number = re.match(r"(\d+)-compute@", email)
+    project = ctx.state.project_id_for(number.group(1)) if number else "-"
+    return "projects/%s/serviceAccounts/%s" % (project, email)
+
+
 def existing_sa(ctx, project, account):
     return existing(ctx, "serviceAccounts", sa_email(ctx, project, account), "Unknown service account")
 
@@ -453,18 +551,21 @@ SA = r"/v1/projects/([^/]+)/serviceAccounts/([^/:]+)"
 
 @route("GET", SA, "iam", "serviceAccounts.get")
 def service_accounts_get(ctx, m):
+    ctx.authorize("iam.projects.serviceAccounts.get", sa_resource(ctx, urllib.parse.unquote(m.group(2))))
     return existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
 
 
 @route("GET", r"/v1/projects/([^/]+)/serviceAccounts", "iam", "serviceAccounts.list")
 def service_accounts_list(ctx, m):
     project_id = m.group(1)
+    ctx.authorize("iam.projects.serviceAccounts.list", "projects/%s" % project_id)
     return {"accounts": [sa for _, sa in sorted(ctx.state["serviceAccounts"].items()) if sa.get("projectId") == project_id]}
 
 
 @route("POST", r"/v1/projects/([^/]+)/serviceAccounts", "iam", "serviceAccounts.create", True)
 def service_accounts_create(ctx, m):
     project_id = m.group(1)
+    ctx.authorize("iam.projects.serviceAccounts.create", "projects/%s" % project_id)
     body = ctx.body or {}
     account_id = body.get("accountId") or ""
     if not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])", account_id) or not 6 <= len(account_id) <= 30:
@@ -491,33 +592,70 @@ def service_accounts_create(ctx, m):
 
 @route("POST", SA + ":getIamPolicy", "iam", "serviceAccounts.getIamPolicy")
 def service_accounts_get_iam(ctx, m):
+    ctx.authorize("iam.projects.serviceAccounts.getIamPolicy", sa_resource(ctx, urllib.parse.unquote(m.group(2))))
     sa = existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
     return get_policy(ctx, sa["name"])
 
 
 @route("POST", SA + ":setIamPolicy", "iam", "serviceAccounts.setIamPolicy", True)
 def service_accounts_set_iam(ctx, m):
+    ctx.authorize("iam.projects.serviceAccounts.setIamPolicy", sa_resource(ctx, urllib.parse.unquote(m.group(2))))
     sa = existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
     return set_policy(ctx, sa["name"])
 
 
-# Permissions a custom role may hold here (gcloud checks a new role's list against it).
-TESTABLE_PERMISSIONS = ("run.services.get", "run.services.getIamPolicy", "run.services.setIamPolicy")
+@route("DELETE", SA, "iam", "serviceAccounts.delete", True)
+def service_accounts_delete(ctx, m):
+    resource = sa_resource(ctx, urllib.parse.unquote(m.group(2)))
+    ctx.authorize("iam.projects.serviceAccounts.delete", resource)
+    sa = existing_sa(ctx, m.group(1), urllib.parse.unquote(m.group(2)))
+    del ctx.state["serviceAccounts"][sa["email"]]
+    # Google drops the account's own policy; bindings elsewhere that name it stay, shown as
+    # deleted:serviceAccount:...?uid=... (cloud.google.com/iam/docs/service-accounts-delete-undelete).
+    ctx.state["iamPolicies"].pop(sa["name"], None)
+    member = "serviceAccount:%s" % sa["email"]
+    for policy in ctx.state["iamPolicies"].values():
+        for binding in policy.get("bindings") or []:
+            binding["members"] = [("deleted:%s?uid=%s" % (x, sa["uniqueId"]) if x == member else x) for x in binding.get("members") or []]
+    ctx.changed = True
+    return {}
+
+
+# IAM Credentials: a short-lived token of another account (gcloud --impersonate-service-account).
+# Needs iam.serviceAccounts.getAccessToken on that account
+# (cloud.google.com/iam/docs/create-short-lived-credentials-direct).
+@route("POST", r"/v1/projects/([^/]+)/serviceAccounts/([^/:]+):generateAccessToken", "iamcredentials", "serviceAccounts.generateAccessToken")
+def generate_access_token(ctx, m):
+    account = urllib.parse.unquote(m.group(2))
+    resource = sa_resource(ctx, account)
+    ctx.authorize("iamcredentials.projects.serviceAccounts.generateAccessToken", resource)
+    sa = existing(ctx, "serviceAccounts", sa_email(ctx, None, account), "Not found; Gaia id not found for email %s" % account)
+    # Characters that break naive templating, so that a test proves the token is handled as data.
+    token = iam.token_for("serviceAccount:%s" % sa["email"], "impersonated&|\\+=")
+    return {"accessToken": token, "expireTime": "2099-01-01T00:00:00Z"}
+
+
+# Permissions a custom role may hold here (gcloud checks a new role's list against it):
+# every permission some predefined role in iam_data.json holds.
+TESTABLE_PERMISSIONS = tuple(sorted(iam.GRANTABLE))
 
 
 @route("POST", r"/v1/permissions:queryTestablePermissions", "iam", "permissions.queryTestablePermissions")
 def query_testable_permissions(ctx, m):
+    ctx.authorize("iam.permissions.queryTestablePermissions", "projects/-")
     return {"permissions": [{"name": p, "stage": "GA", "customRolesSupportLevel": "SUPPORTED"} for p in TESTABLE_PERMISSIONS]}
 
 
 @route("GET", r"/v1/projects/([^/]+)/roles/([^/:]+)", "iam", "roles.get")
 def roles_get(ctx, m):
     name = "projects/%s/roles/%s" % m.groups()
+    ctx.authorize("iam.projects.roles.get", name)
     return existing(ctx, "roles", name, "The role named %s was not found." % name)
 
 
 @route("POST", r"/v1/projects/([^/]+)/roles", "iam", "roles.create", True)
 def roles_create(ctx, m):
+    ctx.authorize("iam.projects.roles.create", "projects/%s" % m.group(1))
     body = ctx.body or {}
     role_id = body.get("roleId") or ""
     if not re.fullmatch(r"[a-zA-Z0-9_.]{3,64}", role_id):
@@ -533,6 +671,24 @@ def roles_create(ctx, m):
     return role
 
 
+@route("PATCH", r"/v1/projects/([^/]+)/roles/([^/:]+)", "iam", "roles.patch", True)
+def roles_patch(ctx, m):
+    name = "projects/%s/roles/%s" % m.groups()
+    ctx.authorize("iam.projects.roles.patch", name)
+    role = existing(ctx, "roles", name, "The role named %s was not found." % name)
+    updated = dict(role)
+    mask = [p for p in (ctx.q("updateMask") or "").split(",") if p] or list((ctx.body or {}).keys())
+    for key in mask:
+        key = camel(key)
+        if key in (ctx.body or {}):
+            updated[key] = copy.deepcopy(ctx.body[key])
+    if updated != role:
+        updated["etag"] = "BwX%d=" % ctx.state.next_id("etag")
+        ctx.state["roles"][name] = updated
+        ctx.changed = True
+    return updated
+
+
 # --------------------------------------------------------------------------
 # Pub/Sub
 
@@ -540,11 +696,13 @@ def roles_create(ctx, m):
 @route("GET", r"/v1/projects/([^/]+)/topics/([^/:]+)", "pubsub", "topics.get")
 def topics_get(ctx, m):
     name = "projects/%s/topics/%s" % m.groups()
+    ctx.authorize("pubsub.projects.topics.get", name)
     return existing(ctx, "topics", name, "Resource not found (resource=%s)." % m.group(2))
 
 
 @route("GET", r"/v1/projects/([^/]+)/topics", "pubsub", "topics.list")
 def topics_list(ctx, m):
+    ctx.authorize("pubsub.projects.topics.list", "projects/%s" % m.group(1))
     prefix = "projects/%s/topics/" % m.group(1)
     return {"topics": [t for n, t in sorted(ctx.state["topics"].items()) if n.startswith(prefix)]}
 
@@ -552,6 +710,7 @@ def topics_list(ctx, m):
 @route("PUT", r"/v1/projects/([^/]+)/topics/([^/:]+)", "pubsub", "topics.create", True)
 def topics_create(ctx, m):
     name = "projects/%s/topics/%s" % m.groups()
+    ctx.authorize("pubsub.projects.topics.create", name)
     if name in ctx.state["topics"]:
         raise ApiError(409, "Resource already exists in the project (resource=%s)." % m.group(2))
     topic = dict(ctx.body or {})
@@ -559,6 +718,48 @@ def topics_create(ctx, m):
     ctx.state["topics"][name] = topic
     ctx.changed = True
     return topic
+
+
+@route("POST", r"/v1/projects/([^/]+)/topics/([^/:]+):publish", "pubsub", "topics.publish")
+def topics_publish(ctx, m):
+    name = "projects/%s/topics/%s" % m.groups()
+    ctx.authorize("pubsub.projects.topics.publish", name)
+    existing(ctx, "topics", name, "Resource not found (resource=%s)." % m.group(2))
+    messages = (ctx.body or {}).get("messages") or []
+    deliveries = []
+    for fn_name, function in sorted(ctx.state["functions"].items()):
+        if (function.get("eventTrigger") or {}).get("pubsubTopic") == name:
+            deliveries.append(deliver_event(ctx, function, "pubsub"))
+    ctx.extra["deliveries"] = deliveries
+    return {"messageIds": [str(ctx.state.next_id("message")) for _ in messages]}
+
+
+def deliver_event(ctx, function, source):
+    """Eventarc's push of one event to a function, with the checks Google makes:
+    - the Pub/Sub service agent mints an OIDC token for the trigger's service account; a
+      project created on or before 2021-04-08 must grant that agent
+      roles/iam.serviceAccountTokenCreator (cloud.google.com/eventarc/docs/run/create-trigger-pubsub-gcloud);
+    - events of other sources than Pub/Sub (Cloud Storage) need the trigger account to hold
+      roles/eventarc.eventReceiver (cloud.google.com/eventarc/docs/access-control);
+    - the push invokes the function's Cloud Run service as the trigger account: run.routes.invoke
+      on that service (cloud.google.com/functions/docs/securing/authenticating#event-driven)."""
+    trigger = function["eventTrigger"]
+    account = trigger.get("serviceAccountEmail") or ""
+    member = "serviceAccount:%s" % account
+    project_id = function["name"].split("/")[1]
+    project = ctx.state.project(project_id)
+    checks = []
+    if project["createTime"][:10] <= "2021-04-08":
+        agent = "serviceAccount:service-%s@gcp-sa-pubsub.iam.gserviceaccount.com" % project["projectNumber"]
+        checks.append(("iam.serviceAccounts.getOpenIdToken", sa_resource(ctx, account), agent, None))
+    if source != "pubsub":
+        checks.append(("eventarc.events.receiveEvent", "projects/%s" % project_id, member, None))
+    service = function["serviceConfig"]["service"]
+    checks.append(("run.routes.invoke", service, member, "run.googleapis.com/Service"))
+    for permission, resource, who, resource_type in checks:
+        if not ctx.check(permission, resource, who, resource_type, by="event delivery"):
+            return {"function": function["name"], "status": 403, "message": iam.denied_message(permission, resource), "member": who}
+    return {"function": function["name"], "status": 200, "member": member}
 
 
 # --------------------------------------------------------------------------
@@ -587,18 +788,24 @@ def bucket_resource(name, seeded):
 @route("GET", r"/storage/v1/b/([^/]+)", "storage", "buckets.get")
 def buckets_get(ctx, m):
     name = m.group(1)
+    # Bucket names are global: Cloud Storage answers 404 for a bucket that exists nowhere,
+    # whoever asks. The dataset lists storage.buckets.getIamPolicy too, which Google checks
+    # only for projection=full; gcloud storage buckets describe reads the default projection.
     if name not in ctx.state["buckets"]:
         raise ApiError(404, "The specified bucket does not exist.")
+    ctx.require("storage.buckets.get", "projects/_/buckets/%s" % name)
     return bucket_resource(name, ctx.state["buckets"][name])
 
 
 @route("GET", r"/storage/v1/b", "storage", "buckets.list")
 def buckets_list(ctx, m):
+    ctx.require("storage.buckets.list", "projects/%s" % ctx.state.project_id_for(ctx.q("project") or "p"))
     return {"kind": "storage#buckets", "items": [bucket_resource(n, b) for n, b in sorted(ctx.state["buckets"].items())]}
 
 
 @route("POST", r"/storage/v1/b", "storage", "buckets.insert", True)
 def buckets_insert(ctx, m):
+    ctx.authorize("storage.buckets.insert", "projects/%s" % ctx.state.project_id_for(ctx.q("project") or "p"))
     body = ctx.body or {}
     name = body.get("name")
     if not name:
@@ -620,9 +827,52 @@ def buckets_insert(ctx, m):
 def storage_service_agent(ctx, m):
     # `gcloud storage service-agent`: the project's Cloud Storage service agent (Google
     # creates it on this first call; its email names the project number).
+    ctx.authorize("storage.projects.serviceAccount.get", "projects/%s" % ctx.state.project_id_for(m.group(1)))
     project = ctx.state.project(ctx.state.project_id_for(m.group(1)))
     return {"kind": "storage#serviceAccount",
             "email_address": "service-%s@gs-project-accounts.iam.gserviceaccount.com" % project["projectNumber"]}
+
+
+@route("POST", r"/upload/storage/v1/b/([^/]+)/o", "storage", "objects.insert", True)
+def objects_insert(ctx, m):
+    """A simple (media) upload; a bucket that triggers functions sends them the event."""
+    bucket, name = m.group(1), ctx.q("name") or ""
+    ctx.require("storage.objects.create", "projects/_/buckets/%s/objects/%s" % (bucket, name))
+    if bucket not in ctx.state["buckets"]:
+        raise ApiError(404, "The specified bucket does not exist.")
+    deliveries = []
+    for fn_name, function in sorted(ctx.state["functions"].items()):
+        filters = (function.get("eventTrigger") or {}).get("eventFilters") or []
+        if {"attribute": "bucket", "value": bucket} in filters:
+            # Cloud Storage's service agent publishes the notification to Eventarc's topic, which
+            # needs pubsub.topics.publish (cloud.google.com/eventarc/docs/run/create-trigger-storage-gcloud).
+            number = ctx.state.project(function["name"].split("/")[1])["projectNumber"]
+            agent = "serviceAccount:service-%s@gs-project-accounts.iam.gserviceaccount.com" % number
+            topic = "projects/%s/topics/eventarc-%s" % (function["name"].split("/")[1], function["name"].split("/")[-1])
+            if not ctx.check("pubsub.topics.publish", topic, agent, by="event delivery"):
+                deliveries.append({"function": function["name"], "status": 403, "member": agent,
+                                   "message": iam.denied_message("pubsub.topics.publish", topic)})
+                continue
+            deliveries.append(deliver_event(ctx, function, "storage"))
+    ctx.extra["deliveries"] = deliveries
+    ctx.changed = True
+    return {"kind": "storage#object", "bucket": bucket, "name": name}
+
+
+# --------------------------------------------------------------------------
+# Cloud Logging: what a build that runs as a user-specified account writes with
+# logging CLOUD_LOGGING_ONLY (cloud.google.com/build/docs/securing-builds/configure-user-specified-service-accounts).
+
+
+@route("POST", r"/v2/entries:write", "logging", "entries.write")
+def entries_write(ctx, m):
+    names = {(e.get("logName") or (ctx.body or {}).get("logName") or "") for e in (ctx.body or {}).get("entries") or [{}]}
+    for log_name in sorted(names) or [""]:
+        project = re.match(r"projects/([^/]+)/logs/", log_name)
+        if not project:
+            raise ApiError(400, "logName is required: projects/PROJECT/logs/LOG.")
+        ctx.authorize("logging.entries.write", "projects/%s" % ctx.state.project_id_for(project.group(1)))
+    return {}
 
 
 # --------------------------------------------------------------------------
@@ -664,12 +914,14 @@ def store_trigger(ctx, project, location, body, existing_key=None, existing=None
 
 @route("GET", TRIGGERS, "cloudbuild", "triggers.list")
 def triggers_list(ctx, m):
+    ctx.authorize("cloudbuild.projects.locations.triggers.list", "projects/%s" % m.group(1))
     prefix = "projects/%s/locations/%s/triggers/" % m.groups()
     return {"triggers": [t for k, t in sorted(ctx.state["triggers"].items()) if k.startswith(prefix)]}
 
 
 @route("GET", TRIGGERS + r"/([^/:]+)", "cloudbuild", "triggers.get")
 def triggers_get(ctx, m):
+    ctx.authorize("cloudbuild.projects.locations.triggers.get", "projects/%s" % m.group(1))
     _, trigger = find_trigger(ctx, *m.groups())
     if trigger is None:
         raise ApiError(404, "Requested entity was not found.")
@@ -679,6 +931,10 @@ def triggers_get(ctx, m):
 @route("POST", TRIGGERS, "cloudbuild", "triggers.create", True)
 def triggers_create(ctx, m):
     project, location = m.groups()
+    ctx.authorize("cloudbuild.projects.locations.triggers.create", "projects/%s" % project)
+    # A trigger that runs as a user-specified account needs actAs on it
+    # (cloud.google.com/build/docs/securing-builds/configure-user-specified-service-accounts).
+    ctx.act_as((ctx.body or {}).get("serviceAccount"))
     key, existing = find_trigger(ctx, project, location, (ctx.body or {}).get("name"))
     if existing:
         raise ApiError(409, "trigger (%s) already exists" % existing["name"])
@@ -688,6 +944,8 @@ def triggers_create(ctx, m):
 @route("PATCH", TRIGGERS + r"/([^/:]+)", "cloudbuild", "triggers.patch", True)
 def triggers_patch(ctx, m):
     project, location, ref = m.groups()
+    ctx.authorize("cloudbuild.projects.locations.triggers.patch", "projects/%s" % project)
+    ctx.act_as((ctx.body or {}).get("serviceAccount"))
     key, existing = find_trigger(ctx, project, location, ctx.q("triggerId") or ref)
     if existing is None:
         raise ApiError(404, "Requested entity was not found.")
@@ -696,6 +954,7 @@ def triggers_patch(ctx, m):
 
 @route("DELETE", TRIGGERS + r"/([^/:]+)", "cloudbuild", "triggers.delete", True)
 def triggers_delete(ctx, m):
+    ctx.authorize("cloudbuild.projects.locations.triggers.delete", "projects/%s" % m.group(1))
     key, existing = find_trigger(ctx, *m.groups())
     if existing is None:
         raise ApiError(404, "Requested entity was not found.")
@@ -706,6 +965,7 @@ def triggers_delete(ctx, m):
 
 @route("GET", r"/v1/projects/([^/]+)/locations/([^/]+)/defaultServiceAccount", "cloudbuild", "locations.getDefaultServiceAccount")
 def build_default_sa(ctx, m):
+    ctx.authorize("cloudbuild.projects.locations.getDefaultServiceAccount", "projects/%s" % m.group(1))
     project = ctx.state.project(m.group(1))
     return {
         "name": "projects/%s/locations/%s/defaultServiceAccount" % m.groups(),
@@ -805,17 +1065,65 @@ def function_operation(ctx, project, location, function, verb):
             {"name": "SERVICE", "state": "COMPLETE", "message": "Service updated"},
         ],
     }
-    return operation(ctx, op_name, function, "type.googleapis.com/google.cloud.functions.v2.Function", metadata)
+    op = operation(ctx, op_name, function, "type.googleapis.com/google.cloud.functions.v2.Function", metadata,
+                   read_with=("cloudfunctions.projects.locations.operations.get", "projects/%s/locations/%s" % (project, location)))
+    if function.get("state") == "FAILED":
+        # The build failed: the operation ends with its error, as Google's does.
+        op.pop("response")
+        op["error"] = {"code": 7, "message": "Build failed: %s" % function["stateMessages"][0]["message"]}
+    return op
+
+
+def authorize_deploy(ctx, function):
+    """Deploying names up to three accounts to run as, each needing actAs
+    (cloud.google.com/functions/docs/reference/iam/roles#additional-configuration)."""
+    service = function.get("serviceConfig") or {}
+    ctx.act_as(service.get("serviceAccountEmail") or "%s-compute@developer.gserviceaccount.com" % ctx.state.project(function["name"].split("/")[1])["projectNumber"])
+    ctx.act_as((function.get("buildConfig") or {}).get("serviceAccount"))
+    ctx.act_as((function.get("eventTrigger") or {}).get("serviceAccountEmail"))
+
+
+def build_function(ctx, function, project, location, function_id):
+    """The function's build, which Cloud Build runs as buildConfig.serviceAccount. A
+    user-specified build account needs (cloud.google.com/functions/docs/securing/build-custom-sa):
+    writing logs, reading the uploaded source from the gcf-v2-sources bucket, and pushing the
+    image to gcf-artifacts in the function's region. The stand-in checks exactly these; a
+    denied one fails the build (the operation's error), not the call. Reading the private
+    Python repository during the build is pip's, checked by pypi_index.py."""
+    number = ctx.state.project(project)["projectNumber"]
+    account = (function.get("buildConfig") or {}).get("serviceAccount")
+    if not account:
+        # The project's default build account: projects get it with the roles it needs
+        # (or Editor, in older projects); only a user-specified account is checked.
+        return
+    member = "serviceAccount:%s" % account.rsplit("/", 1)[-1]
+    images = "projects/%s/locations/%s/repositories/gcf-artifacts" % (project, location)
+    for permission, resource, resource_type in (
+        ("logging.logEntries.create", "projects/%s" % project, None),
+        ("storage.objects.get", "projects/_/buckets/gcf-v2-sources-%s-%s/objects/%s/function-source.zip" % (number, location, function_id),
+         "storage.googleapis.com/Object"),
+        ("artifactregistry.repositories.uploadArtifacts", images, "artifactregistry.googleapis.com/Repository"),
+    ):
+        if not ctx.check(permission, resource, member, resource_type, by="function build"):
+            function["state"] = "FAILED"
+            function["stateMessages"] = [{"severity": "ERROR", "type": "BuildFailed", "message": iam.denied_message(permission, resource)}]
+            return
+    function.pop("stateMessages", None)
+    # Cloud Functions creates gcf-artifacts on the first build in a region.
+    if images not in ctx.state["repositories"]:
+        ctx.state["repositories"][images] = {"name": images, "format": "DOCKER", "mode": "STANDARD_REPOSITORY", "createTime": now()}
 
 
 @route("GET", FUNCTION, "cloudfunctions", "functions.get")
 def functions_get(ctx, m):
+    ctx.authorize("cloudfunctions.projects.locations.functions.get", function_name(m))
     return existing_function(ctx, function_name(m))
 
 
 @route("GET", FUNCTIONS, "cloudfunctions", "functions.list")
 def functions_list(ctx, m):
     project, location = m.groups()
+    ctx.authorize("cloudfunctions.projects.locations.functions.list", "projects/%s/locations/%s" % (project, location))
     prefix = "projects/%s/locations/" % project
     return {"functions": [f for n, f in sorted(ctx.state["functions"].items())
                           if n.startswith(prefix) and (location == "-" or n.startswith(prefix + location + "/"))]}
@@ -824,6 +1132,7 @@ def functions_list(ctx, m):
 @route("POST", FUNCTIONS, "cloudfunctions", "functions.create", True)
 def functions_create(ctx, m):
     project, location = m.groups()
+    ctx.authorize("cloudfunctions.projects.locations.functions.create", "projects/%s/locations/%s" % (project, location))
     function_id = ctx.q("functionId") or ((ctx.body or {}).get("name") or "").rsplit("/", 1)[-1]
     if not re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", function_id):
         raise ApiError(400, "Invalid function id %r: lowercase letters, digits and hyphens, starting with a letter, at most 63 characters." % function_id)
@@ -833,6 +1142,8 @@ def functions_create(ctx, m):
     function = copy.deepcopy(ctx.body or {})
     check_event_trigger(ctx, function.get("eventTrigger"), location)
     finish_function(ctx, name, function, project, location, function_id)
+    authorize_deploy(ctx, function)
+    build_function(ctx, function, project, location, function_id)
     function["createTime"] = now()
     ctx.state["functions"][name] = function
     ctx.changed = True
@@ -843,6 +1154,7 @@ def functions_create(ctx, m):
 def functions_patch(ctx, m):
     project, location, function_id = m.groups()
     name = function_name(m)
+    ctx.authorize("cloudfunctions.projects.locations.functions.patch", name)
     current = existing_function(ctx, name)
     updated = copy.deepcopy(current)
     mask = [p for p in (ctx.q("updateMask") or "").split(",") if p]
@@ -852,6 +1164,8 @@ def functions_patch(ctx, m):
         updated.update(copy.deepcopy(ctx.body or {}))
     check_event_trigger(ctx, updated.get("eventTrigger"), location)
     finish_function(ctx, name, updated, project, location, function_id)
+    authorize_deploy(ctx, updated)
+    build_function(ctx, updated, project, location, function_id)
     ignored = ("updateTime",)
     if {k: v for k, v in updated.items() if k not in ignored} != {k: v for k, v in current.items() if k not in ignored}:
         ctx.state["functions"][name] = updated
@@ -865,6 +1179,7 @@ def functions_patch(ctx, m):
 @route("DELETE", FUNCTION, "cloudfunctions", "functions.delete", True)
 def functions_delete(ctx, m):
     project, location, _ = m.groups()
+    ctx.authorize("cloudfunctions.projects.locations.functions.delete", function_name(m))
     function = existing_function(ctx, function_name(m))
     del ctx.state["functions"][function_name(m)]
     ctx.changed = True
@@ -874,6 +1189,7 @@ def functions_delete(ctx, m):
 @route("POST", FUNCTIONS + r":generateUploadUrl", "cloudfunctions", "functions.generateUploadUrl")
 def functions_upload_url(ctx, m):
     project, location = m.groups()
+    ctx.authorize("cloudfunctions.projects.locations.functions.generateUploadUrl", "projects/%s/locations/%s" % (project, location))
     number = ctx.state.project(project)["projectNumber"]
     obj = "%s.zip" % uuid.uuid4()
     return {
@@ -884,6 +1200,7 @@ def functions_upload_url(ctx, m):
 
 @route("GET", r"/v2/projects/([^/]+)/locations/([^/]+)/runtimes", "cloudfunctions", "runtimes.list")
 def runtimes_list(ctx, m):
+    ctx.authorize("cloudfunctions.projects.locations.runtimes.list", "projects/%s/locations/%s" % m.groups())
     runtimes = []
     for name, display, warnings in RUNTIMES:
         runtime = {"name": name, "displayName": display, "stage": "GA", "environment": "GEN_2"}
@@ -897,12 +1214,14 @@ def runtimes_list(ctx, m):
 @route("POST", FUNCTION + r":getIamPolicy", "cloudfunctions", "functions.getIamPolicy")
 @route("GET", FUNCTION + r":getIamPolicy", "cloudfunctions", "functions.getIamPolicy")
 def functions_get_iam(ctx, m):
+    ctx.authorize("cloudfunctions.projects.locations.functions.getIamPolicy", function_name(m))
     existing_function(ctx, function_name(m))
     return get_policy(ctx, function_name(m))
 
 
 @route("POST", FUNCTION + r":setIamPolicy", "cloudfunctions", "functions.setIamPolicy", True)
 def functions_set_iam(ctx, m):
+    ctx.authorize("cloudfunctions.projects.locations.functions.setIamPolicy", function_name(m))
     existing_function(ctx, function_name(m))
     return set_policy(ctx, function_name(m))
 
@@ -933,6 +1252,7 @@ def existing_run_service(ctx, m):
 
 @route("GET", RUN_SERVICE, "run", "services.get")
 def run_services_get(ctx, m):
+    ctx.authorize("run.projects.locations.services.get", run_service_name(m), "run.googleapis.com/Service")
     service = existing_run_service(ctx, m)
     return {
         "apiVersion": "serving.knative.dev/v1",
@@ -945,12 +1265,14 @@ def run_services_get(ctx, m):
 @route("GET", RUN_SERVICE + r":getIamPolicy", "run", "services.getIamPolicy")
 @route("POST", RUN_SERVICE + r":getIamPolicy", "run", "services.getIamPolicy")
 def run_services_get_iam(ctx, m):
+    ctx.authorize("run.projects.locations.services.getIamPolicy", run_service_name(m), "run.googleapis.com/Service")
     existing_run_service(ctx, m)
     return get_policy(ctx, run_service_name(m))
 
 
 @route("POST", RUN_SERVICE + r":setIamPolicy", "run", "services.setIamPolicy", True)
 def run_services_set_iam(ctx, m):
+    ctx.authorize("run.projects.locations.services.setIamPolicy", run_service_name(m), "run.googleapis.com/Service")
     existing_run_service(ctx, m)
     return set_policy(ctx, run_service_name(m))
 
@@ -969,6 +1291,13 @@ def zip_members(data):
 
 class Handler(QuietHandler):
     server_version = "google-apis-standin/1"
+
+    def caller(self):
+        """The principal the request's bearer token names (iam.member_of), or None."""
+        header = self.headers.get("Authorization") or ""
+        if not header.lower().startswith("bearer "):
+            return None
+        return iam.member_of(header[7:].strip())
 
     def handle_any(self):
         raw = self.read_body()
@@ -1003,20 +1332,29 @@ class Handler(QuietHandler):
                 continue
             record.update(api=api, rpc=rpc, mutating=mutating)
             state = self.server.state
+            member = self.caller()
+            record["identity"] = member
             with state.lock:
-                ctx = Context(self, state, query, body, raw)
+                ctx = Context(self, state, query, body, raw, api, member)
                 snapshot = json.dumps(state.data, sort_keys=True)
                 try:
+                    # Every Google API answers 401 to a call without credentials; the upload URL is
+                    # a signed URL, which carries its own authorisation.
+                    if member is None and rpc != "upload.put":
+                        raise ApiError(401, UNAUTHENTICATED, "UNAUTHENTICATED")
                     payload = fn(ctx, m)
                     status = 200
                 except ApiError as error:
-                    status, payload = error.code, {"error": {"code": error.code, "message": error.message, "status": error.status}}
+                    status, payload = error.code, error.body()
                     state.data = json.loads(snapshot)  # a failed call changes nothing
                     ctx.changed = False
                 else:
                     if json.dumps(state.data, sort_keys=True) != snapshot:
                         state.save()
                 record["changed"] = bool(ctx.changed)
+                if ctx.checks:
+                    record["iam"] = ctx.checks
+                record.update(ctx.extra)
             if rpc == "upload.put":
                 record["upload"] = {"size": len(raw), "zipMembers": zip_members(raw)}
             break

@@ -3,16 +3,25 @@
 
 The repository URL is http://127.0.0.1:PORT/ (twine uploads there) and the
 index URL is http://127.0.0.1:PORT/simple/ (pip installs from there). Every
-request needs HTTP basic auth with user `oauth2accesstoken` and one of the
---token values as password, as Artifact Registry does with access tokens.
+request needs HTTP basic auth with user `oauth2accesstoken` and an access token
+as password, as Artifact Registry does with access tokens.
 
     python3 test/standins/pypi_index.py --data-dir DIR --token TOKEN [--token T2] [--port-file FILE]
+    python3 test/standins/pypi_index.py --data-dir DIR --iam-state STATE_JSON --repository NAME [--port-file FILE]
+
+With --token, each given token is accepted for everything. With --iam-state, the
+token is a stand-in access token (iam.py) naming who calls, and IAM decides, on
+the policies of google_apis.py's state.json: reading (pip, simple/) needs
+artifactregistry.repositories.downloadArtifacts and uploading (twine) needs
+artifactregistry.repositories.uploadArtifacts, on the repository NAME
+(projects/P/locations/L/repositories/R) or its project; otherwise 403.
 
 DIR keeps the uploaded files (DIR/packages/), the index (DIR/index.json, so a
 restart sees earlier uploads) and DIR/requests.jsonl, one JSON line per request:
 {"ts", "method", "path", "status", "user"} (the basic-auth user name, never the
 password; null without auth) plus "upload": {"name", "version", "filename",
-"size", "sha256"} for an upload attempt that got as far as parsing.
+"size", "sha256"} for an upload attempt that got as far as parsing, and with
+--iam-state "identity" and "iam" (the permission checks, as google_apis.py logs them).
 """
 
 import argparse
@@ -30,6 +39,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from standin_http import QuietHandler, RequestLog, make_server, now, serve  # noqa: E402
+import iam  # noqa: E402
 
 USER = "oauth2accesstoken"
 
@@ -111,7 +121,10 @@ class Handler(QuietHandler):
 
     # --- helpers -------------------------------------------------------
     def auth_user(self):
-        """Returns (user, ok)."""
+        """Returns (user, ok): the basic-auth user, and whether the password is a token
+        this index accepts (a --token value, or with --iam-state a stand-in token)."""
+        self.member = None
+        self.checks = []
         header = self.headers.get("Authorization", "")
         if not header.lower().startswith("basic "):
             return None, False
@@ -120,10 +133,41 @@ class Handler(QuietHandler):
         except Exception:  # noqa: BLE001 (any garbage is simply unauthorised)
             return None, False
         user, _, password = decoded.partition(":")
-        return user, (user == USER and password in self.server.tokens)
+        if user != USER:
+            return user, False
+        if password in self.server.tokens:
+            return user, True
+        if self.server.iam_state:
+            self.member = iam.member_of(password)
+        return user, self.member is not None
+
+    # --- authorisation -----------------------------------------------------
+    # The one place IAM is decided. Artifact Registry's Python endpoint is not a REST
+    # method: a download or index read needs artifactregistry.repositories.downloadArtifacts,
+    # an upload artifactregistry.repositories.uploadArtifacts, on the repository or its
+    # project (cloud.google.com/artifact-registry/docs/access-control#permissions).
+    def authorized(self, permission, user):
+        """True when the caller may; otherwise answers 403 and returns False."""
+        if self.member is None:  # a --token caller: no IAM
+            return True
+        repository = self.server.repository
+        policy_of, custom_roles = iam.load_state(self.server.iam_state)
+        project = "projects/%s" % repository.split("/")[1]
+        found = iam.grants(policy_of, custom_roles, self.member, permission, [repository, project],
+                           "artifactregistry.googleapis.com/Repository")
+        self.checks.append({"member": self.member, "permission": permission, "resource": repository, "grantedBy": found})
+        if found:
+            return True
+        message = iam.denied_message(permission, repository)
+        self.text(403, "Forbidden: %s" % message, user, reason="Forbidden")
+        return False
 
     def respond(self, status, body, content_type, user, extra=None, headers=None, reason=None):
         record = {"ts": now(), "method": self.command, "path": self.path, "status": status, "user": user}
+        if getattr(self, "member", None):
+            record["identity"] = self.member
+        if getattr(self, "checks", None):
+            record["iam"] = self.checks
         if extra:
             record.update(extra)
         self.server.log.write(record)
@@ -137,6 +181,8 @@ class Handler(QuietHandler):
         user, ok = self.auth_user()
         if not ok:
             return self.unauthorized(user)
+        if not self.authorized("artifactregistry.repositories.downloadArtifacts", user):
+            return None
         path = urllib.parse.urlsplit(self.path).path
         if path == "/simple/" or path == "/simple":
             if path == "/simple":
@@ -161,6 +207,8 @@ class Handler(QuietHandler):
         user, ok = self.auth_user()
         if not ok:
             return self.unauthorized(user)
+        if not self.authorized("artifactregistry.repositories.uploadArtifacts", user):
+            return None
         path = urllib.parse.urlsplit(self.path).path
         if path not in ("/", "/legacy/"):
             return self.text(404, "Not Found: %s" % path, user)
@@ -255,13 +303,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", help="write the chosen port to this file once listening")
     parser.add_argument("--data-dir", required=True, help="stored distributions, index.json and requests.jsonl")
-    parser.add_argument("--token", action="append", required=True,
-                        help="an accepted password for user oauth2accesstoken (repeatable)")
+    parser.add_argument("--token", action="append", default=[],
+                        help="an accepted password for user oauth2accesstoken, allowed everything (repeatable)")
+    parser.add_argument("--iam-state", help="google_apis.py's state.json: stand-in tokens are accepted and IAM decides")
+    parser.add_argument("--repository", help="with --iam-state: this repository's name, projects/P/locations/L/repositories/R")
     args = parser.parse_args(argv)
+    if not args.token and not args.iam_state:
+        parser.error("give --token, or --iam-state with --repository")
+    if args.iam_state and not re.fullmatch(r"projects/[^/]+/locations/[^/]+/repositories/[^/]+", args.repository or ""):
+        parser.error("--iam-state needs --repository projects/P/locations/L/repositories/R")
 
     os.makedirs(args.data_dir, exist_ok=True)
     server = make_server(Handler)
     server.tokens = set(args.token)
+    server.iam_state = args.iam_state
+    server.repository = args.repository
     server.index = Index(args.data_dir)
     server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
     return serve(server, "pypi_index", args.port_file)

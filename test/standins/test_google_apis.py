@@ -13,6 +13,7 @@ import pytest
 from conftest import HERE
 
 import gcloud_env
+import iam
 
 GCLOUD = shutil.which("gcloud")
 pytestmark = pytest.mark.skipif(GCLOUD is None, reason="gcloud is not installed")
@@ -62,16 +63,18 @@ def test_unknown_route_is_a_logged_404(gapi):
     assert "UNHANDLED GET /v9/nowhere?x=1" in open(os.path.join(gapi.data_dir, "server.stderr")).read()
 
 
-def test_gcloud_env_cli_prints_exports():
+def test_gcloud_env_cli_prints_exports(tmp_path):
     out = subprocess.run([sys.executable, os.path.join(HERE, "gcloud_env.py"), "--port", "4242", "--project", "x",
-                          "--config-dir", "/nonexistent"], capture_output=True, text=True, check=True).stdout
+                          "--config-dir", str(tmp_path / "a")], capture_output=True, text=True, check=True).stdout
     assert "export CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDFUNCTIONS=http://127.0.0.1:4242/" in out
     assert "export CLOUDSDK_CORE_PROJECT=x" in out
-    assert "export CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true" in out
+    assert "export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=%s" % (tmp_path / "a" / "access-token") in out
+    assert (tmp_path / "a" / "access-token").read_text() == "ya29.loopback/user:owner@example.com/token\n"
     assert len([line for line in out.splitlines() if "ENDPOINT_OVERRIDES" in line]) == len(gcloud_env.APIS)
     as_json = json.loads(subprocess.run([sys.executable, os.path.join(HERE, "gcloud_env.py"), "--port", "4242", "--json",
-                                         "--config-dir", "/nonexistent"], capture_output=True, text=True, check=True).stdout)
-    assert as_json == gcloud_env.gcloud_env(4242, "p", "/nonexistent")
+                                         "--config-dir", str(tmp_path / "b"), "--identity", "serviceAccount:b@x.iam.gserviceaccount.com"],
+                                        capture_output=True, text=True, check=True).stdout)
+    assert as_json == gcloud_env.gcloud_env(4242, "p", str(tmp_path / "b"), "serviceAccount:b@x.iam.gserviceaccount.com")
 
 
 TRIGGER = """\
@@ -271,9 +274,10 @@ def setup_run(gapi, tmp_path):
     return out
 
 
-def get_json(url):
+def get_json(url, member="user:owner@example.com"):
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer " + iam.token_for(member)})
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

@@ -41,6 +41,14 @@ export interface BuildRun {
   replacements?: Record<string, Replacement>;
   /** Where the build log goes, as Cloud Build keeps one. */
   logFile: string;
+  /**
+   * Before the first step: what Cloud Build does as the build's service account before
+   * running anything (with logging CLOUD_LOGGING_ONLY, writing to Cloud Logging). A
+   * failure fails the build, as a build whose account may not write logs fails.
+   */
+  start?: () => { status: number | null; stdout: string; stderr: string };
+  /** Called around each step (a test attributes what the stand-ins saw to the step). */
+  around?: (id: string, phase: 'before' | 'after') => void;
 }
 
 export interface StepResult {
@@ -91,6 +99,16 @@ export function runBuild(build: BuildRun): BuildResult {
   mkdirSync(path.dirname(build.logFile), { recursive: true });
   const log = (text: string) => appendFileSync(build.logFile, text);
   const results: StepResult[] = [];
+  if (build.start) {
+    build.around?.('start', 'before');
+    const started = build.start();
+    build.around?.('start', 'after');
+    log(`--- build start as its service account\n${started.stderr}`);
+    if (started.status !== 0) {
+      results.push({ id: 'start', status: started.status, stdout: started.stdout, stderr: started.stderr });
+      return { ok: false, steps: results, substitutions: values };
+    }
+  }
   for (const [index, raw] of ((config.steps ?? []) as Step[]).entries()) {
     const id = raw.id ?? `step-${index}`;
     const replacement = build.replacements?.[id];
@@ -110,7 +128,9 @@ export function runBuild(build: BuildRun): BuildResult {
     );
     const command = replacement?.command ?? [build.entrypoints?.[entrypoint] ?? entrypoint, ...args];
     const cwd = path.join(build.workspace, substitute(raw.dir ?? '', values));
+    build.around?.(id, 'before');
     const result = run(command[0], command.slice(1), { cwd, env: { ...build.env, ...stepEnv } });
+    build.around?.(id, 'after');
     log(result.stdout + result.stderr);
     results.push({ id, status: result.status, stdout: result.stdout, stderr: result.stderr, replaced: replacement?.reason });
     if (result.status !== 0) {
