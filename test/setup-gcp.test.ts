@@ -185,7 +185,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       setup(dir, [], gcloudEnv(google)), setup(dir, [], gcloudEnv(bare)), setup(dir, [], gcloudEnv(fewer, ADMIN_MINUS)),
     ]);
     firstRequests = google.requests();
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await google?.stop();
@@ -307,7 +307,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(again.stdout.trim().split('\n').slice(-2)).toEqual(['setup-gcp: prune: nothing that earlier runs made is stale', 'setup-gcp: nothing to change']);
     for (const t of triggers) expect(again.stdout).toContain(`setup-gcp: trigger ${t.name}: unchanged (${t.tag})`);
     console.log(`setup-gcp.sh, second run: ${again.seconds.toFixed(1)} s, ${requests.length} requests`);
-  });
+  }, 300_000);
 
   it('--prune after a function is removed deletes exactly its accounts, bindings and trigger; --dry-run --prune lists them first', async () => {
     // The repository without on-upload (as `yo arpypi` makes it once the function is gone).
@@ -345,7 +345,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     ].sort());
     expect(bindings(after).filter((b) => !bindings(before).includes(b))).toEqual([]);
     console.log(`setup-gcp.sh --prune after a function's removal: ${pruned.seconds.toFixed(1)} s`);
-  });
+  }, 300_000);
 
   it('token mode, then native again: a run without --prune lists what is stale and leaves it; --prune removes exactly the reader', async () => {
     const stateFile = path.join(google.dataDir, 'state.json');
@@ -380,7 +380,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     ].sort());
     expect(bindings(after).filter((b) => !bindings(mid).includes(b))).toEqual([]);
     expect(pruned.stdout).not.toContain('stale, kept');
-  });
+  }, 300_000);
 
   it('stops before creating anything when a given account or a bucket is missing, naming both', () => {
     expect(missing.status, show(missing)).toBe(1);
