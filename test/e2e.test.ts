@@ -208,10 +208,11 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   const uploads = () => index.requests().filter((r) => r.method === 'POST' && (r as { upload?: unknown }).upload);
   const show = (r: BuildResult) => r.steps.map((s) => `${s.id}: ${s.status}\n${s.stdout}${s.stderr}`).join('\n');
 
+  // Both setups run side by side with the rest of the suite: on a loaded 2-core machine that can take minutes.
   beforeAll(async () => {
     ({ repo, google, index, ownerEnv, setupBindings } = await preparing.get(auth)!);
     logDir = tempDir('build-logs');
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await index?.stop();

@@ -185,7 +185,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       setup(dir, [], gcloudEnv(google)), setup(dir, [], gcloudEnv(bare)), setup(dir, [], gcloudEnv(fewer, ADMIN_MINUS)),
     ]);
     firstRequests = google.requests();
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await google?.stop();
@@ -307,80 +307,77 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(again.stdout.trim().split('\n').slice(-2)).toEqual(['setup-gcp: prune: nothing that earlier runs made is stale', 'setup-gcp: nothing to change']);
     for (const t of triggers) expect(again.stdout).toContain(`setup-gcp: trigger ${t.name}: unchanged (${t.tag})`);
     console.log(`setup-gcp.sh, second run: ${again.seconds.toFixed(1)} s, ${requests.length} requests`);
-  });
+  }, 300_000);
 
-  it('--prune after a function is removed deletes exactly its accounts, bindings and trigger; --dry-run --prune lists them first', async () => {
-    // The repository without on-upload (as `yo arpypi` makes it once the function is gone).
-    const smaller = tempDir('setup-gcp-smaller');
-    await runApp(smaller, APP_OPTIONS);
-    await runFunction(smaller, 'on-order', MORE[0].options);
+  it('after a function is removed and token mode gives way to native: a run lists what is stale and leaves it, --dry-run --prune lists the removals, --prune removes exactly those', async () => {
+    // Three runs, on the project as the first run left it. 1: the repository without on-upload, in token
+    // mode: it adds the reader and lists (and keeps) what on-upload and native mode had.
     const stateFile = path.join(google.dataDir, 'state.json');
-    const before = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-    const dry = await setup(smaller, ['--dry-run', '--prune'], gcloudEnv(google));
-    expect(dry.status, show(dry)).toBe(0);
-    const prune = dry.stdout.split('# == Prune')[1].trim().split('\n').slice(1);
+    const bindings = (st: State) => Object.entries(st.iamPolicies).flatMap(([r, p]) => triples(r, p));
+    const load = () => JSON.parse(readFileSync(stateFile, 'utf8')) as State;
     const project = `projects/${PROJECT}`;
     const ev = triggerAccounts['on-upload'];
     const fn = runtimeAccounts['on-upload'];
-    expect(prune.sort()).toEqual([
+    const reader = `arpypi-reader@${PROJECT}.iam.gserviceaccount.com`;
+    const fnBuild = `serviceAccount:${fnBuildAccount}`;
+    const token = tempDir('setup-gcp-token');
+    await runApp(token, { ...APP_OPTIONS, auth: 'token' });
+    await runFunction(token, 'on-order', MORE[0].options);
+    const before = load();
+    const toToken = await setup(token, [], gcloudEnv(google));
+    expect(toToken.status, show(toToken)).toBe(0);
+    const kept = toToken.stdout.split('\n').filter((l) => l.includes('stale, kept')).map((l) => l.replace('setup-gcp: stale, kept (run with --prune to remove): ', ''));
+    expect(kept.sort()).toEqual([
+      `roles/artifactregistry.reader on repository py-internal for ${fnBuild}`,
+      `roles/eventarc.eventReceiver on project ${PROJECT} for serviceAccount:${ev}`,
+      `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev} where resource.name == "${service('on-upload')}"`,
+      'the trigger fn-on-upload',
+      `the service account ${ev}`,
+      `the service account ${fn}`,
+    ].sort());
+    const mid = load();
+    const readerBindings = [
+      `${repositoryName} roles/artifactregistry.reader serviceAccount:${reader}`,
+      `${project}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
+    ].sort();
+    expect(bindings(mid).filter((b) => !bindings(before).includes(b)).sort()).toEqual(readerBindings);
+    expect(bindings(before).filter((b) => !bindings(mid).includes(b))).toEqual([]);
+
+    // 2: the same without on-upload, back in native mode: --dry-run --prune reads, prints the removals, changes nothing.
+    const native = tempDir('setup-gcp-native');
+    await runApp(native, APP_OPTIONS);
+    await runFunction(native, 'on-order', MORE[0].options);
+    const dry = await setup(native, ['--dry-run', '--prune'], gcloudEnv(google));
+    expect(dry.status, show(dry)).toBe(0);
+    const removals = dry.stdout.split('# == Prune')[1].trim().split('\n').slice(1);
+    expect(removals.sort()).toEqual([
+      `gcloud artifacts repositories remove-iam-policy-binding py-internal --location=us --project=${PROJECT} --member=serviceAccount:${reader} --role=roles/artifactregistry.reader --condition=None --format=none  # change`,
       `gcloud builds triggers delete fn-on-upload --project=${PROJECT} --region=global --quiet  # change`,
       `gcloud iam service-accounts delete ${ev} --project=${PROJECT} --quiet  # change`,
       `gcloud iam service-accounts delete ${fn} --project=${PROJECT} --quiet  # change`,
+      `gcloud iam service-accounts delete ${reader} --project=${PROJECT} --quiet  # change`,
       `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/eventarc.eventReceiver --condition=None --format=none  # change`,
       `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/run.invoker --condition='expression=resource.name == "${service('on-upload')}",title=arpypi: events of on-upload' --format=none  # change`,
     ].sort());
-    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual(before);
+    expect(load()).toEqual(mid);
 
-    const pruned = await setup(smaller, ['--prune'], gcloudEnv(google));
+    // 3: --prune removes exactly those: accounts, their bindings, the trigger; nothing else changes.
+    const pruned = await setup(native, ['--prune'], gcloudEnv(google));
     expect(pruned.status, show(pruned)).toBe(0);
-    const after = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-    expect(Object.keys(before.serviceAccounts).filter((a) => !(a in after.serviceAccounts)).sort()).toEqual([ev, fn].sort());
-    expect(Object.keys(before.triggers).filter((t) => !(t in after.triggers))).toEqual([`${project}/locations/global/triggers/fn-on-upload`]);
-    const bindings = (st: State) => Object.entries(st.iamPolicies).flatMap(([r, p]) => triples(r, p));
-    expect(bindings(before).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
+    expect(pruned.stdout).not.toContain('stale, kept');
+    const after = load();
+    expect(Object.keys(mid.serviceAccounts).filter((a) => !(a in after.serviceAccounts)).sort()).toEqual([ev, fn, reader].sort());
+    expect(Object.keys(mid.triggers).filter((t) => !(t in after.triggers))).toEqual([`${project}/locations/global/triggers/fn-on-upload`]);
+    expect(bindings(mid).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
       `${project} roles/eventarc.eventReceiver serviceAccount:${ev}`,
       `${project} roles/run.invoker serviceAccount:${ev} if resource.name == "${service('on-upload')}"`,
       `${project}/serviceAccounts/${ev} roles/iam.serviceAccountUser serviceAccount:${buildAccount}`,
       `${project}/serviceAccounts/${fn} roles/iam.serviceAccountUser serviceAccount:${buildAccount}`,
-    ].sort());
-    expect(bindings(after).filter((b) => !bindings(before).includes(b))).toEqual([]);
-    console.log(`setup-gcp.sh --prune after a function's removal: ${pruned.seconds.toFixed(1)} s`);
-  });
-
-  it('token mode, then native again: a run without --prune lists what is stale and leaves it; --prune removes exactly the reader', async () => {
-    const stateFile = path.join(google.dataDir, 'state.json');
-    const token = tempDir('setup-gcp-token');
-    await runApp(token, { ...APP_OPTIONS, auth: 'token' });
-    await runFunction(token, 'on-order', MORE[0].options);
-    const before = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-    const toToken = await setup(token, [], gcloudEnv(google));
-    expect(toToken.status, show(toToken)).toBe(0);
-    const fnBuild = `serviceAccount:${fnBuildAccount}`;
-    // Native mode's read grant to the function build account is stale in token mode: listed, kept.
-    expect(toToken.stdout).toContain(`setup-gcp: stale, kept (run with --prune to remove): roles/artifactregistry.reader on repository py-internal for ${fnBuild}`);
-    const reader = `arpypi-reader@${PROJECT}.iam.gserviceaccount.com`;
-    const mid = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-    const bindings = (st: State) => Object.entries(st.iamPolicies).flatMap(([r, p]) => triples(r, p));
-    expect(bindings(mid).filter((b) => !bindings(before).includes(b)).sort()).toEqual([
-      `${repositoryName} roles/artifactregistry.reader serviceAccount:${reader}`,
-      `projects/${PROJECT}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
-    ].sort());
-    expect(bindings(before).filter((b) => !bindings(mid).includes(b))).toEqual([]);
-
-    const smaller = tempDir('setup-gcp-native');
-    await runApp(smaller, APP_OPTIONS);
-    await runFunction(smaller, 'on-order', MORE[0].options);
-    const pruned = await setup(smaller, ['--prune'], gcloudEnv(google));
-    expect(pruned.status, show(pruned)).toBe(0);
-    const after = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-    expect(Object.keys(mid.serviceAccounts).filter((a) => !(a in after.serviceAccounts))).toEqual([reader]);
-    expect(bindings(mid).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
-      `${repositoryName} roles/artifactregistry.reader serviceAccount:${reader}`,
-      `projects/${PROJECT}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
+      ...readerBindings,
     ].sort());
     expect(bindings(after).filter((b) => !bindings(mid).includes(b))).toEqual([]);
-    expect(pruned.stdout).not.toContain('stale, kept');
-  });
+    console.log(`setup-gcp.sh: token run ${toToken.seconds.toFixed(1)} s, --dry-run --prune ${dry.seconds.toFixed(1)} s, --prune ${pruned.seconds.toFixed(1)} s`);
+  }, 400_000);
 
   it('stops before creating anything when a given account or a bucket is missing, naming both', () => {
     expect(missing.status, show(missing)).toBe(1);

@@ -63,6 +63,8 @@ def gcloud_env(port, project="p", config_dir=None, identity=iam.DEFAULT_OWNER):
         "CLOUDSDK_CORE_PROJECT": project,
         "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
         "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+        # One log file per call is written otherwise; the tests make hundreds of calls.
+        "CLOUDSDK_CORE_DISABLE_FILE_LOGGING": "true",
         "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
         "CLOUDSDK_SURVEY_DISABLE_PROMPTS": "true",
         # Without this gcloud prints a "you are not logged in" hint on some errors
