@@ -301,7 +301,7 @@ describe('remove and rename', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('    remove triggers/fn-api.yaml');
     expect(r.stdout).toContain('      keep functions/api/main.py (you edited it; no longer generated)');
-    expect(r.stdout).toContain('bash scripts/setup-gcp.sh --prune');
+    expect(r.stdout).toContain('bash scripts/setup-gcp.sh --prune, which deletes the Cloud Build trigger fn-api, the service accounts fn-api@acme-prod.iam.gserviceaccount.com and ev-api@acme-prod.iam.gserviceaccount.com and their role bindings');
     expect(listFiles(dir).filter((f) => f.includes('api'))).toEqual(['functions/api/main.py']);
     expect(Object.keys(yoRc(dir)['generator-arpypi'].functions)).toEqual(['hello']);
     for (const file of ['README.md', 'cloudbuild-pr.yaml', 'scripts/setup-gcp.sh']) expect(read(dir, file), file).not.toMatch(/\bapi\b.*jobs|functions\/api/);

@@ -8,6 +8,7 @@ import type { AppAnswers, FunctionAnswers } from '../answers.js';
 import { askMissing, questionFor } from '../ask.js';
 import { APP_OPTIONS, FUNCTION_NAME, FUNCTION_OPTIONS } from '../options.js';
 import type { CommandContext, Decision } from '../run.js';
+import { runtimeAccountId, triggerAccountId } from '../model.js';
 import { storedFunctions } from '../stored.js';
 import { missingUnderYes } from '../unattended.js';
 
@@ -61,12 +62,15 @@ export async function decideFunction(ctx: CommandContext): Promise<Decision> {
     }
     const gone = functions[name];
     delete functions[name];
+    const accounts = [gone.serviceAccount ? undefined : runtimeAccountId(name), gone.trigger === 'http' ? undefined : triggerAccountId(name)]
+      .filter((id): id is string => id !== undefined)
+      .map((id) => `${id}@${app.projectId}.iam.gserviceaccount.com`);
     return {
       app,
       functions: Object.values(functions),
       warnings: [],
       notes: [
-        `Removed the function ${name} from this repository. Its Cloud resources stay until you run bash scripts/setup-gcp.sh --prune: the Cloud Build trigger fn-${name}${gone.serviceAccount ? '' : ` and its runtime service account`} and their role bindings (delete the deployed function itself with gcloud functions delete ${name} --region=${app.functionRegion}).`,
+        `Removed the function ${name} from this repository. Its Cloud resources stay until you run bash scripts/setup-gcp.sh --prune, which deletes the Cloud Build trigger fn-${name}${accounts.length > 0 ? `, the service account${accounts.length > 1 ? 's' : ''} ${accounts.join(' and ')}` : ''} and their role bindings (delete the deployed function itself with gcloud functions delete ${name} --region=${app.functionRegion}).`,
       ],
     };
   }
