@@ -1,5 +1,5 @@
 // Layer 3: the generated repository's own tools, run on it for each combination.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, COMBOS, functionNames, generate, listFiles, read, tempDir } from './support/generate.js';
@@ -24,7 +24,7 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
   let dir: string;
   const python = requirePython();
   const { projectId, region, repository, auth } = combo.options as Record<string, string>;
-  const envFor = (bin: string) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, PROJECT: projectId, REGION: region, REPO: repository });
+  const envFor = (bin: string) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, PROJECT: projectId, REGION: region, REPO: `${repository}-index` });
 
   beforeAll(async () => {
     dir = await generate(combo);
@@ -81,19 +81,37 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const name = functionNames(combo)[0];
     const fnDir = path.join(dir, 'functions', name);
     const result = ok('bash', ['../../scripts/prepare-requirements.sh'], { cwd: fnDir, env: envFor(stubGcloud()) });
-    const host = `${region}-python.pkg.dev/${projectId}/${repository}/simple/`;
+    // One index, the virtual repository over the private one and PyPI: --index-url only.
+    const host = `${region}-python.pkg.dev/${projectId}/${repository}-index/simple/`;
     const expected = auth === 'token'
-      ? `--extra-index-url https://oauth2accesstoken:${ENCODED}@${host}`
-      : `--extra-index-url https://${host}`;
+      ? `--index-url https://oauth2accesstoken:${ENCODED}@${host}`
+      : `--index-url https://${host}`;
     const lines = read(fnDir, 'requirements.txt').split('\n');
     expect(lines.filter((l) => l.startsWith('--'))).toEqual([expected]);
-    expect(lines).toContain(String(combo.options.packageName));
+    expect(lines).toContain(`${combo.options.packageName}==0.1.0`);
     expect(result.stdout + result.stderr).not.toContain(TOKEN);
     expect(result.stdout + result.stderr).not.toContain(ENCODED);
     expect(ok('git', ['check-ignore', 'requirements.txt'], { cwd: fnDir }).stdout.trim()).toBe('requirements.txt');
     expect(run('git', ['check-ignore', '-q', 'requirements.txt.tmpl'], { cwd: fnDir }).status).toBe(1);
     const upload = ok('gcloud', ['meta', 'list-files-for-upload', '.'], { cwd: fnDir }).stdout.split('\n').filter(Boolean).sort();
     expect(upload).toEqual(['main.py', 'requirements.txt']);
+  });
+
+  it('the pin follows __version__: bumping it moves every function\'s pin at the next render', () => {
+    const initFile = listFiles(path.join(dir, 'package/src')).find((f) => f.endsWith('__init__.py'))!;
+    const init = path.join(dir, 'package/src', initFile);
+    const original = readFileSync(init, 'utf8');
+    const pins = () => functionNames(combo).map((name) => {
+      ok('bash', ['../../scripts/prepare-requirements.sh'], { cwd: path.join(dir, 'functions', name), env: envFor(stubGcloud()) });
+      return read(dir, `functions/${name}/requirements.txt`).split('\n').filter((l) => l.includes('=='));
+    });
+    try {
+      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}==0.1.0`]));
+      writeFileSync(init, original.replace('__version__ = "0.1.0"', '__version__ = "0.2.0rc1"'));
+      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}==0.2.0rc1`]));
+    } finally {
+      writeFileSync(init, original);
+    }
   });
 
   it('prepare-requirements.sh fails loudly and writes nothing on a missing value, a failed token or a left-over placeholder', () => {
@@ -105,6 +123,9 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const template = read(dir, `functions/${functionNames(combo)[0]}/requirements.txt.tmpl`);
     writeFileSync(path.join(work, 'requirements.txt.tmpl'), template);
     const runIt = (env: NodeJS.ProcessEnv) => run('bash', ['../scripts/p.sh'], { cwd: work, env });
+    const versionFile = listFiles(path.join(dir, 'package/src')).find((f) => f.endsWith('__init__.py'))!;
+    mkdirSync(path.join(fnDir, 'package/src', path.dirname(versionFile)), { recursive: true });
+    const writeVersion = (line: string) => writeFileSync(path.join(fnDir, 'package/src', versionFile), `"""x"""\n${line}\n`);
 
     const noProject = runIt({ ...envFor(stubGcloud()), PROJECT: '' });
     expect(noProject.status).not.toBe(0);
@@ -113,6 +134,19 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const badToken = runIt({ ...envFor(stubGcloud('fail')), AUTH: 'token' });
     expect(badToken.status).not.toBe(0);
     expect(badToken.stderr).toContain('gcloud auth print-access-token failed');
+
+    writeVersion('__version__ = "0.1"  # two parts are a version too');
+    const shortVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    writeVersion('VERSION = "1.0.0"');
+    const missingVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    expect(missingVersion.status).not.toBe(0);
+    expect(missingVersion.stderr).toMatch(/__version__ in .*__init__\.py is '', not a version/);
+    writeVersion('__version__ = "1.0-beta"');
+    const badVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    expect(badVersion.stderr).toContain("is '1.0-beta', not a version such as 1.2.0");
+    expect(shortVersion.status, shortVersion.stderr).toBe(0);
+    writeVersion('__version__ = "0.1.0"');
+    rmSync(path.join(work, 'requirements.txt'));
 
     writeFileSync(path.join(work, 'requirements.txt.tmpl'), `${template}{{OTHER}}\n`);
     const leftover = runIt({ ...envFor(stubGcloud()), AUTH: 'token' });
