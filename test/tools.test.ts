@@ -4,6 +4,26 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, COMBOS, functionNames, generate, listFiles, read, tempDir } from './support/generate.js';
 import { gcloudParse, ok, requirePython, run, which } from './support/tools.js';
+import { pipInstallProblems } from './support/substitutions.js';
+import { finishApp, pickValues } from '../dist/generators/core/answers.js';
+import { APP_OPTIONS } from '../dist/generators/core/options.js';
+import { buildModel } from '../dist/generators/core/model.js';
+import type { IndexLayout } from '../dist/generators/core/model.js';
+import { renderAll } from '../dist/generators/core/render.js';
+
+/** A repository rendered from the core with an index layout set directly (the flag that sets it is the option table's). */
+function renderWithIndex(index: IndexLayout | undefined): string {
+  const { answers } = finishApp(pickValues(APP_OPTIONS, { ...COMBOS[0].options, branch: 'main', functionRegion: 'europe-west1' }));
+  const model = buildModel({ ...answers, ...(index ? { index } : {}) } as typeof answers, [
+    { name: 'hello', runtime: 'python311', memory: '256Mi', timeout: '60s', entryPoint: 'handler', allowUnauthenticated: false },
+  ], '0.0.0');
+  const out = tempDir(`index-${index ?? 'default'}`);
+  for (const f of renderAll(model)) {
+    mkdirSync(path.dirname(path.join(out, f.path)), { recursive: true });
+    writeFileSync(path.join(out, f.path), f.contents);
+  }
+  return out;
+}
 
 /** A token with every character that breaks naive substitution: / & | \ */
 const TOKEN = 'ya29.a0Af/b&c|d\\e+f=g';
@@ -47,6 +67,19 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     writeFileSync(path.join(broken, 'trigger.yaml'), read(dir, 'triggers/package.yaml').replace('filename:', 'filenam:'));
     expect(gcloudParse('build', [path.join(broken, 'cloudbuild.yaml')])).toHaveLength(1);
     expect(gcloudParse('trigger', [path.join(broken, 'trigger.yaml')])).toHaveLength(1);
+  });
+
+  it('one trusted index: grep -r -- --extra-index-url over the repository finds nothing', () => {
+    const grep = run('grep', ['-rn', '--', '--extra-index-url', dir]);
+    expect(grep.status, grep.stdout).toBe(1);
+    expect(run('grep', ['-rln', '--', '--index-url', dir]).stdout).toMatch(/requirements\.txt\.tmpl/);
+  });
+
+  it('every pip install in every build config uses constraints.txt, and it pins each tool installed by name', () => {
+    const configs = buildConfigs(dir);
+    for (const config of configs) expect(pipInstallProblems(path.join(dir, config), dir), config).toEqual([]);
+    const installs = configs.flatMap((c) => read(dir, c).match(/\bpip, install\b/g) ?? []);
+    expect(installs.length).toBe(2 + functionNames(combo).length);
   });
 
   it('every script passes shellcheck', () => {
@@ -158,6 +191,31 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
 });
 
 describe('the tools themselves', () => {
+  it('the index layout is virtual by default; --index private (opt-out) is the one place --extra-index-url appears', () => {
+    for (const dir of [renderWithIndex(undefined), renderWithIndex('virtual')]) {
+      expect(run('grep', ['-rln', '--', '--extra-index-url', dir]).status).toBe(1);
+    }
+    const optOut = renderWithIndex('private');
+    const found = run('grep', ['-rl', '--', '--extra-index-url', optOut]).stdout.split('\n').filter(Boolean).map((f) => path.relative(optOut, f)).sort();
+    expect(found).toEqual(['README.md', 'functions/hello/requirements.txt.tmpl', 'package/README.md']);
+    expect(read(optOut, 'README.md')).toContain('what it gives up');
+  });
+
+  it('the constraints check fails on a pip install without -c constraints.txt and on an unpinned tool', () => {
+    const d = tempDir('constraints');
+    writeFileSync(path.join(d, 'constraints.txt'), 'pytest==9.2.0\n');
+    writeFileSync(path.join(d, 'cloudbuild.yaml'), JSON.stringify({ steps: [
+      { id: 'a', name: 'python', args: ['-m', 'pip', 'install', 'pytest'] },
+      { id: 'b', name: 'python', dir: 'sub', args: ['-m', 'pip', 'install', '-c', 'constraints.txt', 'pytest'] },
+      { id: 'c', name: 'python', dir: 'sub', args: ['-m', 'pip', 'install', '-c', '../constraints.txt', 'pytest', 'twine'] },
+    ] }));
+    expect(pipInstallProblems(path.join(d, 'cloudbuild.yaml'), d)).toEqual([
+      'cloudbuild.yaml step a: pip install without -c constraints.txt',
+      'cloudbuild.yaml step b: pip install without -c constraints.txt',
+      'cloudbuild.yaml step c: twine is not pinned in constraints.txt',
+    ]);
+  });
+
   it('shellcheck fails on a script with a quoting bug', () => {
     const d = tempDir('sc');
     writeFileSync(path.join(d, 'bad.sh'), '#!/usr/bin/env bash\nrm -rf $1/*\n');
