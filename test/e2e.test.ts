@@ -3,11 +3,12 @@
 // the Google APIs. The one seam is _PYPI_URL (PYPI_URL in scripts): the repository
 // URL that every pipeline derives from region, project and repository, which a
 // trigger, or this test, may override.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveSubstitutions, runBuild } from './support/cloudbuild.js';
+import { resolveSubstitutions, runBuild, runBuildAsync } from './support/cloudbuild.js';
 import type { BuildResult, BuildRun } from './support/cloudbuild.js';
 import { generate, listFiles, read, tempDir } from './support/generate.js';
 import type { Combo } from './support/generate.js';
@@ -21,6 +22,12 @@ const ENCODED = encodeURIComponent(TOKEN).replace(/[!'()*]/g, (c) => `%${c.charC
 /** The build service account's credential, as Google's build gives it to pip (.netrc) and twine (keyring). */
 const NATIVE = 'native-build-sa-credential';
 const PROJECT = 'acme-e2e-1';
+/** The repositories of the index layout, as setup-gcp.sh names them. */
+const PRIVATE = 'py-e2e';
+const REMOTE = 'py-e2e-pypi';
+const VIRTUAL = 'py-e2e-index';
+/** The package as PyPI names it (PEP 503). */
+const PROJECT_NAME = 'acme-e2e-utils';
 const PROJECT_NUMBER = '123456789012';
 
 const INSTALL_TOOLS = {
@@ -54,9 +61,10 @@ const combo = (auth: 'token' | 'native'): Combo => ({
     projectId: PROJECT, region: 'europe-west1', repository: 'py-e2e', githubOwner: 'acme', githubRepo: 'mono',
     packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello',
   },
-  // Event functions once, in native mode: their deploys differ in the trigger only.
+  // Event functions once, in native mode: their deploys differ in the trigger only. One runs
+  // on Python 3.14, whose buildpack installs with uv unless told otherwise.
   more: auth === 'native'
-    ? [{ name: 'orders-sync', options: { trigger: 'topic:orders' } }, { name: 'uploads', options: { trigger: 'bucket:acme-uploads' } }]
+    ? [{ name: 'orders-sync', options: { trigger: 'topic:orders', runtime: 'python314' } }, { name: 'uploads', options: { trigger: 'bucket:acme-uploads' } }]
     : [],
 });
 
@@ -72,23 +80,48 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
   const tokenFile = path.join(tempDir('token'), 'token');
   const keyringFile = path.join(tempDir('keyring'), 'credential');
 
-  const build = (config: string, trigger: string, extra: Partial<BuildRun> = {}): BuildResult => {
+  /** A trigger's build: its substitutions, and the repository URLs pointed at the stand-in (the seam). */
+  const buildRun = (config: string, trigger: string, extra: Partial<BuildRun> = {}): BuildRun => {
     const triggerFile = parse(read(repo, trigger));
-    const result = runBuild({
+    const declared = Object.keys(parse(read(repo, config)).substitutions ?? {});
+    const seams = Object.fromEntries(Object.entries({ _PYPI_URL: index.url, _INDEX_URL: `${index.url}${VIRTUAL}/` }).filter(([k]) => declared.includes(k)));
+    return {
       workspace: repo,
       config,
       builtIns: { PROJECT_ID: PROJECT, PROJECT_NUMBER, BUILD_ID: `b-${Date.now()}`, LOCATION: 'global', BRANCH_NAME: 'main' },
-      substitutions: { ...triggerFile.substitutions, _PYPI_URL: index.url },
+      substitutions: { ...triggerFile.substitutions, ...seams },
       env,
-      entrypoints: { python },
+      entrypoints: { python, python3: python },
       replacements: { 'install-tools': INSTALL_TOOLS },
       logFile: path.join(logDir, `${path.basename(trigger, '.yaml')}-${Date.now()}.log`),
       ...extra,
-    });
+    };
+  };
+  const build = (config: string, trigger: string, extra: Partial<BuildRun> = {}): BuildResult => {
+    freshCheckout();
+    const result = runBuild(buildRun(config, trigger, extra));
     for (const step of result.steps) printed.push(step.stdout, step.stderr);
     return result;
   };
-  const uploads = () => index.requests().filter((r) => r.method === 'POST' && (r as { upload?: unknown }).upload);
+  const uploads = () => index.requests().filter((r) => r.method === 'POST' && (r as { upload?: unknown }).upload && r.status === 200);
+  /** What a build's checkout lacks: the previous builds' dist/ (Cloud Build starts each build from the commit). */
+  const freshCheckout = () => {
+    for (const d of ['package/dist', 'package/build']) rmSync(path.join(repo, d), { recursive: true, force: true });
+  };
+  const commit = (message: string) => {
+    ok('git', ['-C', repo, 'add', '-A']);
+    ok('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', message]);
+  };
+  /** The stand-in's record of each function build: installer, credentials, what it downloaded. */
+  const functionBuilds = (from = 0) => google.requests().slice(from)
+    .filter((r) => r.functionBuild)
+    .map((r) => r.functionBuild as { installer: string; credentials: boolean; downloaded: string[]; status: number; output?: string });
+  /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may. */
+  const publishOnPypi = (name: string, version: string) => {
+    const out = tempDir('pypi-upload');
+    ok(python, ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); from conftest import make_wheel; make_wheel(*sys.argv[2:])', STANDINS, out, name, version]);
+    ok('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', `${index.url}pypi/`, '-u', 'oauth2accesstoken', '-p', NATIVE, ...readdirSync(out).filter((f) => f.endsWith('.whl')).map((f) => path.join(out, f))], { env: { ...env, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
+  };
 
   beforeAll(async () => {
     repo = await generate(combo(auth));
@@ -97,11 +130,13 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     ok('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'generated']);
     writeFileSync(tokenFile, TOKEN);
     writeFileSync(keyringFile, NATIVE);
-    index = await startStandin('pypi_index.py', ['--token', TOKEN, '--token', NATIVE]);
+    // The standard repository, a PyPI remote one and the virtual one over both, as setup-gcp.sh makes them.
+    index = await startStandin('pypi_index.py', ['--token', TOKEN, '--token', NATIVE, '--remote', REMOTE, '--virtual', `${VIRTUAL}=standard:100,${REMOTE}:10`]);
     const googleData = tempDir('google-apis');
     // The bucket a bucket-triggered function listens to exists before the deploy, as it must in a real project.
     writeFileSync(path.join(googleData, 'state.json'), JSON.stringify({ buckets: { 'acme-uploads': { location: 'EUROPE-WEST1' } } }));
-    google = await startStandin('google_apis.py', [], googleData);
+    // Function builds install requirements.txt; the buildpack's pip path hands them NATIVE (.netrc).
+    google = await startStandin('google_apis.py', ['--function-builds', NATIVE], googleData);
     home = tempDir('home');
     logDir = tempDir('build-logs');
     const gcloudConfig = tempDir('gcloud-config');
@@ -116,6 +151,8 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
       AR_STANDIN_TOKEN_FILE: keyringFile,
       PIP_CONFIG_FILE: '/dev/null',
       PIP_DISABLE_PIP_VERSION_CHECK: '1',
+      // How often a deploy asks whether its version is released (10 s in Cloud Build).
+      RELEASE_POLL_SECONDS: '0.3',
     };
   });
 
@@ -124,53 +161,73 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     await google?.stop();
   });
 
-  it('1. release: tests, builds, uploads with twine; the index serves it; a second release without a bump stops before upload', () => {
+  it('1. release: tests, builds, uploads with twine; a release of changed code without a bump stops before upload; a change of tests or docs alone passes', () => {
     const first = build('package/cloudbuild.yaml', 'triggers/package.yaml');
     expect(first.steps.map((s) => [s.id, s.status]), first.steps.map((s) => s.stderr).join('\n')).toEqual([
       ['install-tools', 0], ['test', 0], ['build', 0], ['check-dist', 0], ['check-version-unpublished', 0], ['upload', 0],
     ]);
     expect(first.substitutions._PYPI_URL).toBe(index.url);
-    // Without the test's override, the same seam names the real repository.
-    for (const config of ['package/cloudbuild.yaml', 'functions/hello/cloudbuild.yaml']) {
-      const values = resolveSubstitutions(parse(read(repo, config)), { PROJECT_ID: PROJECT }, parse(read(repo, 'triggers/package.yaml')).substitutions);
-      expect(values._PYPI_URL, config).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/py-e2e/`);
+    // Without the test's override, the same seams name the real repositories.
+    for (const [config, trigger] of [['package/cloudbuild.yaml', 'triggers/package.yaml'], ['functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml']]) {
+      const values = resolveSubstitutions(parse(read(repo, config)), { PROJECT_ID: PROJECT }, parse(read(repo, trigger)).substitutions);
+      expect(values._PYPI_URL, config).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/${PRIVATE}/`);
+      if (config.startsWith('functions/')) expect(values._INDEX_URL).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/${VIRTUAL}/`);
     }
-    expect(uploads().map((r) => r.status)).toEqual([200, 200]);
-    const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}simple/acme-e2e-utils/`]);
+    expect(uploads()).toHaveLength(2);
+    const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}simple/${PROJECT_NAME}/`]);
     expect(simple.stdout).toMatch(/acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl/i);
 
+    // The same commit again (a re-run, or a push that touched only tests or docs): nothing new, no failure.
     const again = build('package/cloudbuild.yaml', 'triggers/package.yaml');
-    expect(again.ok).toBe(false);
-    const last = again.steps.at(-1)!;
-    expect(last.id).toBe('check-version-unpublished');
-    expect(last.stderr).toContain('is already published; bump __version__ in package/src/acme_e2e_utils/__init__.py and release again');
+    expect(again.ok, again.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
+    expect(again.steps.find((s) => s.id === 'check-version-unpublished')!.stdout).toContain('is published with the same code; nothing new to release');
+    const testFile = 'package/tests/test_acme_e2e_utils.py';
+    writeFileSync(path.join(repo, testFile), `${read(repo, testFile)}\n\ndef test_added_later():\n    assert True\n`);
+    appendFileSync(path.join(repo, 'package/README.md'), '\nMore words about the package.\n');
+    commit('tests and docs only');
+    expect(build('package/cloudbuild.yaml', 'triggers/package.yaml').ok).toBe(true);
     expect(uploads()).toHaveLength(2);
-    const files = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}simple/acme-e2e-utils/`]).stdout.match(/href=/g);
-    expect(files).toHaveLength(2);
+
+    // Changed code under the published version: stopped before the upload, with what to do.
+    const init = 'package/src/acme_e2e_utils/__init__.py';
+    const source = read(repo, init);
+    writeFileSync(path.join(repo, init), `${source}\n\ndef farewell(name: str) -> str:\n    return f"Goodbye, {name}!"\n`);
+    const changed = build('package/cloudbuild.yaml', 'triggers/package.yaml', { env: { ...env } });
+    writeFileSync(path.join(repo, init), source);
+    expect(changed.ok).toBe(false);
+    const last = changed.steps.at(-1)!;
+    expect(last.id).toBe('check-version-unpublished');
+    expect(last.stderr).toContain('is already published with other code; bump __version__ in package/src/acme_e2e_utils/__init__.py and release again');
+    expect(uploads()).toHaveLength(2);
   });
 
-  it('2. deploy: renders requirements.txt and deploys with the real gcloud; the upload holds main.py and requirements.txt only', () => {
+  it('2. deploy: renders requirements.txt (one index, the pinned version), waits for the release, deploys with the real gcloud; the build installs with pip', () => {
+    const before = google.requests().length;
     const result = build('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml');
     expect(result.steps.map((s) => [s.id, s.status]), result.steps.map((s) => s.stdout + s.stderr).join('\n')).toEqual([
-      ['prepare-requirements', 0], ['deploy', 0],
+      ['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 0],
     ]);
+    expect(result.steps[1].stdout).toContain(`${PROJECT_NAME}==0.1.0 is in ${PRIVATE} in europe-west1`);
     const rendered = read(repo, 'functions/hello/requirements.txt');
     const base = index.url.replace('http://', '');
-    expect(rendered).toContain(
-      auth === 'token' ? `--extra-index-url http://oauth2accesstoken:${ENCODED}@${base}simple/` : `--extra-index-url ${index.url}simple/`,
-    );
+    expect(rendered.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+      auth === 'token' ? `--index-url http://oauth2accesstoken:${ENCODED}@${base}${VIRTUAL}/simple/` : `--index-url ${index.url}${VIRTUAL}/simple/`,
+      'Acme.E2E-Utils==0.1.0',
+    ]);
     const requests = google.requests();
     const puts = requests.filter((r) => r.method === 'PUT');
     expect(puts).toHaveLength(1);
     expect((puts[0] as { upload?: { zipMembers?: string[] } }).upload?.zipMembers).toEqual(['main.py', 'requirements.txt']);
     const create = requests.find((r) => r.method === 'POST' && /\/locations\/europe-west1\/functions$/.test(r.path));
     expect(create, JSON.stringify(requests.map((r) => `${r.method} ${r.path}`))).toBeDefined();
-    const body = create!.body as { buildConfig: { runtime: string; entryPoint: string }; eventTrigger?: unknown; serviceConfig: Record<string, unknown> };
+    const body = create!.body as { buildConfig: { runtime: string; entryPoint: string; environmentVariables?: Record<string, string> }; eventTrigger?: unknown; serviceConfig: Record<string, unknown> };
     expect(create!.query).toMatchObject({ functionId: 'hello' });
     expect(body.buildConfig.runtime).toBe('python311');
     expect(body.buildConfig.entryPoint).toBe('handler');
+    expect(body.buildConfig.environmentVariables).toEqual({ GOOGLE_PYTHON_PACKAGE_MANAGER: 'pip' });
     expect(body.eventTrigger).toBeUndefined();
     expect(body.serviceConfig).toMatchObject({ availableMemory: '256Mi', timeoutSeconds: 60 });
+    expect(functionBuilds(before)).toEqual([expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl$/i)] })]);
   });
 
   it('3. install: pip installs the package from the index with the rendered requirements, and the function\'s test passes against it', () => {
@@ -200,6 +257,81 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     });
     expect(refused.status).not.toBe(0);
     expect(refused.stdout + refused.stderr).toMatch(/401/);
+  });
+
+  // Dependency confusion: a stranger publishes the private package's name on PyPI.
+  if (auth === 'native') it('one trusted index: a higher version, and the same version, of the package\'s name on PyPI do not reach the function', () => {
+    publishOnPypi('Acme.E2E-Utils', '9.9.9');
+    publishOnPypi('Acme.E2E-Utils', '0.1.0');
+    // The virtual repository lists PyPI's 9.9.9 (priority decides per version, as Google's does),
+    // and for 0.1.0, which both upstreams have, only the private repository's files.
+    const page = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}${VIRTUAL}/simple/${PROJECT_NAME}/`]).stdout;
+    const listed = [...page.matchAll(/>([^<]+\.(?:whl|tar\.gz))</g)].map((m) => m[1]).sort();
+    const privateFiles = readdirSync(path.join(index.dataDir, 'packages')).sort();
+    expect(privateFiles.map((f) => f.replace(/^acme[._-]e2e[._-]utils/i, 'NAME')).sort()).toEqual(['NAME-0.1.0-py3-none-any.whl', 'NAME-0.1.0.tar.gz']);
+    expect(listed).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl', ...privateFiles].sort());
+    // Unpinned, pip would take the stranger's 9.9.9: the model can fail, and the pin is what stops it.
+    const probe = path.join(tempDir('probe'), 'p');
+    const probeHome = tempDir('probe-home');
+    writeFileSync(path.join(probeHome, '.netrc'), `machine 127.0.0.1 login oauth2accesstoken password ${NATIVE}\n`);
+    const unpinned = run(python, ['-m', 'pip', 'download', '--no-cache-dir', '--no-deps', '-d', probe, '--index-url', `${index.url}${VIRTUAL}/simple/`, 'Acme.E2E-Utils'], { env: { ...env, HOME: probeHome, PYTHONPATH: '', PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
+    expect(unpinned.status, unpinned.stderr).toBe(0);
+    expect(readdirSync(probe)).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl']);
+
+    const before = google.requests().length;
+    const result = build('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml');
+    expect(result.ok, result.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
+    const [fnBuild] = functionBuilds(before);
+    const wheel = privateFiles.find((f) => f.endsWith('.whl'))!;
+    expect(fnBuild).toMatchObject({ installer: 'pip', status: 0, downloaded: [wheel] });
+    // The stranger's 0.1.0 wheel has the same file name; what the virtual repository serves is ours.
+    const ours = readFileSync(path.join(index.dataDir, 'packages', wheel));
+    const served = path.join(tempDir('served'), 'w.whl');
+    ok('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, '-o', served, `${index.url}${VIRTUAL}/packages/${wheel}`]);
+    expect(Buffer.compare(readFileSync(served), ours)).toBe(0);
+  });
+
+  // Release order: one push changes the package and a function; both pipelines start at once.
+  if (auth === 'native') it('release before deploy: the deploy waits for the version the same push releases, then deploys it; a version never released times out with what to do', async () => {
+    const trigger = parse(read(repo, 'triggers/fn-hello.yaml'));
+    expect(trigger.includedFiles).toEqual(expect.arrayContaining(['functions/hello/**', 'package/src/**', 'package/pyproject.toml']));
+    const init = 'package/src/acme_e2e_utils/__init__.py';
+    writeFileSync(path.join(repo, init), read(repo, init).replace('__version__ = "0.1.0"', '__version__ = "0.2.0"'));
+    writeFileSync(path.join(repo, 'functions/hello/main.py'), `${read(repo, 'functions/hello/main.py')}\n# changed with the package\n`);
+    commit('package 0.2.0 and hello');
+
+    // Unreleased and a short timeout (a manual build, so MUST_MATCH applies): a clear failure.
+    const timedOut = build('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml', { mode: 'manual', substitutions: { _PYPI_URL: index.url, _INDEX_URL: `${index.url}${VIRTUAL}/`, _RELEASE_TIMEOUT: '1' } });
+    expect(timedOut.steps.map((s) => [s.id, s.status])).toEqual([['prepare-requirements', 0], ['wait-for-release', 1]]);
+    expect(timedOut.steps[1].stderr).toContain(`${PROJECT_NAME}==0.2.0 is not in ${PRIVATE} in europe-west1 after 1s. Did the package-release build of this commit fail?`);
+
+    const logBefore = index.requests().length;
+    const googleBefore = google.requests().length;
+    freshCheckout();
+    const steps: string[] = [];
+    const deploying = runBuildAsync(buildRun('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml'), (id) => steps.push(id));
+    // The deploy asks for its version before the release has it.
+    const asked = () => index.requests().slice(logBefore).filter((r) => r.method === 'GET' && r.path === `/simple/${PROJECT_NAME}/`);
+    for (let waited = 0; asked().length === 0; waited += 100) {
+      if (waited > 20_000) throw new Error(`the deploy never asked the index for ${PROJECT_NAME}; steps: ${steps}`);
+      await sleep(100);
+    }
+    expect(steps).toContain('wait-for-release');
+    const release = build('package/cloudbuild.yaml', 'triggers/package.yaml');
+    expect(release.ok, release.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
+    const deployed = await deploying;
+    for (const step of deployed.steps) printed.push(step.stdout, step.stderr);
+    expect(deployed.steps.map((s) => [s.id, s.status]), deployed.steps.map((s) => s.stdout + s.stderr).join('\n')).toEqual([
+      ['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 0],
+    ]);
+    const waitOut = deployed.steps[1].stdout;
+    expect(waitOut).toContain(`${PROJECT_NAME}==0.2.0 is not in ${PRIVATE} in europe-west1 yet`);
+    expect(waitOut).toContain(`${PROJECT_NAME}==0.2.0 is in ${PRIVATE} in europe-west1`);
+    // Order in the index's log: asked (absent), uploaded, asked (present); then the function build installed 0.2.0.
+    const log = index.requests().slice(logBefore);
+    const upload = log.findIndex((r) => r.method === 'POST' && r.status === 200);
+    expect(upload).toBeGreaterThan(log.findIndex((r) => r.path === `/simple/${PROJECT_NAME}/`));
+    expect(functionBuilds(googleBefore)).toEqual([expect.objectContaining({ status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] })]);
   });
 
   it('4. triggers: gcloud builds triggers import sends each trigger file to the API as written', () => {
@@ -245,15 +377,57 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     }
   });
 
-  if (auth === 'native') it('pull-request checks run every test and neither upload nor deploy', () => {
-    const uploadsBefore = index.requests().length;
+  // Python 3.14: Google's buildpack installs with uv unless GOOGLE_PYTHON_PACKAGE_MANAGER says pip,
+  // and only pip gets the repository's credentials.
+  if (auth === 'native') it('Python 3.14: the deploy selects pip and the build installs the private package; without that setting the build fails for want of credentials', () => {
+    const config = 'functions/orders-sync/cloudbuild.yaml';
+    expect(read(repo, config)).toContain('--runtime=python314');
+    const before = google.requests().length;
+    const fixed = build(config, 'triggers/fn-orders-sync.yaml');
+    expect(fixed.ok, fixed.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
+    expect(functionBuilds(before)).toEqual([expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] })]);
+
+    const unfixed = 'functions/orders-sync/cloudbuild-without-pip.yaml';
+    // A new function: gcloud keeps an existing function's build variables when the flag is left out.
+    writeFileSync(path.join(repo, unfixed), read(repo, config)
+      .replace(/^ *- --set-build-env-vars=GOOGLE_PYTHON_PACKAGE_MANAGER=pip\n/m, '')
+      .replace(/^( *- )orders-sync$/m, '$1orders-sync-no-pip'));
+    const middle = google.requests().length;
+    try {
+      const failed = build(unfixed, 'triggers/fn-orders-sync.yaml');
+      expect(failed.steps.map((s) => [s.id, s.status])).toEqual([['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 1]]);
+      expect(failed.steps[2].stderr).toMatch(/Build failed: installing requirements.txt with uv failed: .*No matching distribution found for Acme.E2E-Utils==0.2.0/s);
+      // The index refused the build's anonymous request: no credentials on the uv path.
+      expect(index.requests().filter((r) => r.status === 401 && r.path === `/${VIRTUAL}/simple/${PROJECT_NAME}/` && r.user === null).length).toBeGreaterThan(0);
+      expect(functionBuilds(middle)).toEqual([expect.objectContaining({ installer: 'uv', credentials: false, downloaded: [] })]);
+    } finally {
+      rmSync(path.join(repo, unfixed));
+    }
+  });
+
+  if (auth === 'native') it('pull-request checks install each function\'s requirements (a new dependency included) with the package from the pull request, run every test, and neither upload nor deploy', () => {
+    // The pull request adds a dependency to hello, and changes the package without releasing it.
+    publishOnPypi('acme-tinydep', '1.0');
+    const tmpl = 'functions/hello/requirements.txt.tmpl';
+    writeFileSync(path.join(repo, tmpl), `${read(repo, tmpl)}acme-tinydep==1.0\n`);
+    appendFileSync(path.join(repo, 'functions/hello/test_main.py'), '\n\ndef test_the_new_dependency_is_installed():\n    import acme_tinydep\n    assert acme_tinydep.VERSION == "1.0"\n');
+    const init = 'package/src/acme_e2e_utils/__init__.py';
+    writeFileSync(path.join(repo, init), read(repo, init).replace('__version__ = "0.2.0"', '__version__ = "0.3.0"'));
+    commit('pull request: hello needs acme-tinydep; package 0.3.0');
+    const uploadsBefore = uploads().length;
     const googleBefore = google.requests().length;
     const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml');
-    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
-      ['install-tools', 0], ['test-package', 0], ['test-hello', 0], ['test-orders-sync', 0], ['test-uploads', 0],
+    expect(result.steps.map((s) => [s.id, s.status]), result.steps.map((s) => s.stdout + s.stderr).join('\n')).toEqual([
+      ['install-tools', 0], ['test-package', 0],
+      ...['hello', 'orders-sync', 'uploads'].flatMap((n) => [[`requirements-${n}`, 0], [`install-${n}`, 0], [`test-${n}`, 0]]),
     ]);
-    for (const step of result.steps.slice(1)) expect(step.stdout, step.id).toMatch(/\b[12] passed/);
-    expect(index.requests()).toHaveLength(uploadsBefore);
+    expect(result.steps.find((s) => s.id === 'test-hello')!.stdout).toMatch(/\b3 passed/);
+    for (const step of result.steps.filter((s) => s.id.startsWith('test-'))) expect(step.stdout, step.id).toMatch(/\b[123] passed/);
+    const installed = readdirSync(path.join(repo, '.pr-deps/hello')).sort();
+    expect(installed).toEqual(expect.arrayContaining(['acme_tinydep', 'acme_e2e_utils']));
+    // The package came from the pull request's source (0.3.0 is on no index).
+    expect(installed.filter((f) => /^acme[._-]e2e[._-]utils-0\.3\.0\.dist-info$/i.test(f))).toHaveLength(1);
+    expect(uploads()).toHaveLength(uploadsBefore);
     expect(google.requests()).toHaveLength(googleBefore);
   });
 

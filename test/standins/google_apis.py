@@ -34,7 +34,9 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 import uuid
@@ -790,7 +792,74 @@ def check_event_trigger(ctx, trigger, location):
                            "FAILED_PRECONDITION")
 
 
-def function_operation(ctx, project, location, function, verb):
+# --------------------------------------------------------------------------
+# The function's build (opt-in: --function-builds CREDENTIAL). Google builds a Python
+# function with its Python buildpack, which installs requirements.txt. Modelled here:
+# which installer the buildpack picks, and whether that installer gets the Artifact
+# Registry credentials of the build's service account. GoogleCloudPlatform/buildpacks,
+# pkg/python/requirements.go and python.go: with GOOGLE_PYTHON_PACKAGE_MANAGER unset,
+# isUVDefaultPackageManagerForRequirements picks uv for Python >= 3.14 and pip below;
+# the variable, when set, decides. Only the pip path calls ar.GeneratePythonConfig,
+# which writes a .netrc for the *-python.pkg.dev hosts with the build account's token;
+# the uv path writes none (buildpacks issue 681). The install itself is pip here in
+# both cases (no uv on this machine), run as `pip download` of requirements.txt: what
+# matters is the credential, which only the pip path hands over. Credentials written
+# into requirements.txt itself (token mode) work on both paths, as with Google.
+
+
+def python_installer(build_config):
+    chosen = ((build_config or {}).get("environmentVariables") or {}).get("GOOGLE_PYTHON_PACKAGE_MANAGER")
+    if chosen:
+        return chosen.lower()
+    match = re.fullmatch(r"python(\d)(\d+)", (build_config or {}).get("runtime") or "")
+    return "uv" if match and (int(match.group(1)), int(match.group(2))) >= (3, 14) else "pip"
+
+
+def build_function(ctx, function):
+    """Installs the uploaded source's requirements as the buildpack would; returns an error message or None."""
+    credential = ctx.handler.server.function_builds
+    build_config = function.get("buildConfig") or {}
+    obj = ((build_config.get("source") or {}).get("storageSource") or {}).get("object")
+    if credential is None or not obj:
+        return None
+    zip_path = os.path.join(ctx.handler.server.data_dir, "uploads", obj)
+    installer = python_installer(build_config)
+    record = {"installer": installer, "credentials": installer == "pip", "downloaded": [], "status": None}
+    ctx.extra["functionBuild"] = record
+    with tempfile.TemporaryDirectory() as work:
+        with zipfile.ZipFile(zip_path) as z:
+            if "requirements.txt" not in z.namelist():
+                record["status"] = 0
+                return None
+            z.extract("requirements.txt", work)
+        requirements = os.path.join(work, "requirements.txt")
+        with open(requirements, encoding="utf-8") as f:
+            hosts = sorted({urllib.parse.urlsplit(u).hostname for u in re.findall(r"--(?:extra-)?index-url\s+(\S+)", f.read())} - {None})
+        home = os.path.join(work, "home")
+        os.makedirs(home)
+        if installer == "pip":
+            with open(os.path.join(home, ".netrc"), "w", encoding="utf-8") as f:
+                for host in hosts:
+                    f.write("machine %s login oauth2accesstoken password %s\n" % (host, credential))
+        env = {"HOME": home, "PATH": os.environ.get("PATH", ""), "PIP_CONFIG_FILE": os.devnull,
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+               "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+        dest = os.path.join(work, "downloaded")
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-cache-dir", "--retries", "0", "--timeout", "10",
+             "-d", dest, "-r", requirements],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+        record["status"] = result.returncode
+        record["downloaded"] = sorted(os.listdir(dest)) if os.path.isdir(dest) else []
+        if result.returncode != 0:
+            tail = " ".join((result.stdout + result.stderr).strip().splitlines()[-3:])
+            record["output"] = tail
+            return "Build failed: installing requirements.txt with %s failed: %s" % (installer, tail)
+    return None
+
+
+def function_operation(ctx, project, location, function, verb, error=None):
     op_name = "projects/%s/locations/%s/operations/%s" % (project, location, op_id(ctx, verb))
     metadata = {
         "@type": "type.googleapis.com/google.cloud.functions.v2.OperationMetadata",
@@ -805,6 +874,12 @@ def function_operation(ctx, project, location, function, verb):
             {"name": "SERVICE", "state": "COMPLETE", "message": "Service updated"},
         ],
     }
+    if error:
+        # A failed build: the operation ends with the error, as Google's does.
+        metadata["stages"][0].update(state="COMPLETE", message=error)
+        op = {"name": op_name, "done": True, "metadata": metadata, "error": {"code": 3, "message": error}}
+        ctx.state["operations"][op_name] = op
+        return op
     return operation(ctx, op_name, function, "type.googleapis.com/google.cloud.functions.v2.Function", metadata)
 
 
@@ -834,9 +909,12 @@ def functions_create(ctx, m):
     check_event_trigger(ctx, function.get("eventTrigger"), location)
     finish_function(ctx, name, function, project, location, function_id)
     function["createTime"] = now()
+    error = build_function(ctx, function)
+    if error:
+        function["state"] = "FAILED"
     ctx.state["functions"][name] = function
     ctx.changed = True
-    return function_operation(ctx, project, location, function, "create")
+    return function_operation(ctx, project, location, function, "create", error)
 
 
 @route("PATCH", FUNCTION, "cloudfunctions", "functions.patch", True)
@@ -857,7 +935,8 @@ def functions_patch(ctx, m):
         ctx.state["functions"][name] = updated
     else:
         updated = current
-    op = function_operation(ctx, project, location, updated, "update")
+    error = build_function(ctx, updated)
+    op = function_operation(ctx, project, location, updated, "update", error)
     ctx.changed = updated is not current
     return op
 
@@ -1017,6 +1096,7 @@ class Handler(QuietHandler):
                     if json.dumps(state.data, sort_keys=True) != snapshot:
                         state.save()
                 record["changed"] = bool(ctx.changed)
+                record.update(ctx.extra)
             if rpc == "upload.put":
                 record["upload"] = {"size": len(raw), "zipMembers": zip_members(raw)}
             break
@@ -1035,10 +1115,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", help="write the chosen port to this file once listening")
     parser.add_argument("--data-dir", required=True, help="state.json, requests.jsonl and uploads/")
+    parser.add_argument("--function-builds", metavar="CREDENTIAL",
+                        help="model each function build's install of requirements.txt; CREDENTIAL is what the "
+                             "buildpack's pip path writes to .netrc for the repository hosts")
     args = parser.parse_args(argv)
     os.makedirs(args.data_dir, exist_ok=True)
     server = make_server(Handler)
     server.data_dir = args.data_dir
+    server.function_builds = args.function_builds
     server.state = State(os.path.join(args.data_dir, "state.json"))
     server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
     return serve(server, "google_apis", args.port_file)
