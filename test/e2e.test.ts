@@ -177,22 +177,23 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}simple/${PROJECT_NAME}/`]);
     expect(simple.stdout).toMatch(/acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl/i);
 
-    // The same commit again (a re-run, or a push that touched only tests or docs): nothing new, no failure.
-    const again = build('package/cloudbuild.yaml', 'triggers/package.yaml');
-    expect(again.ok, again.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
-    expect(again.steps.find((s) => s.id === 'check-version-unpublished')!.stdout).toContain('is published with the same code; nothing new to release');
+    // What follows does not depend on the auth mode: once, in native mode.
+    if (auth === 'token') return;
+    // A push that touched only tests or docs (or a re-run): nothing new, no failure.
     const testFile = 'package/tests/test_acme_e2e_utils.py';
     writeFileSync(path.join(repo, testFile), `${read(repo, testFile)}\n\ndef test_added_later():\n    assert True\n`);
     appendFileSync(path.join(repo, 'package/README.md'), '\nMore words about the package.\n');
     commit('tests and docs only');
-    expect(build('package/cloudbuild.yaml', 'triggers/package.yaml').ok).toBe(true);
+    const docs = build('package/cloudbuild.yaml', 'triggers/package.yaml');
+    expect(docs.ok, docs.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
+    expect(docs.steps.find((s) => s.id === 'check-version-unpublished')!.stdout).toContain('is published with the same code; nothing new to release');
     expect(uploads()).toHaveLength(2);
 
     // Changed code under the published version: stopped before the upload, with what to do.
     const init = 'package/src/acme_e2e_utils/__init__.py';
     const source = read(repo, init);
     writeFileSync(path.join(repo, init), `${source}\n\ndef farewell(name: str) -> str:\n    return f"Goodbye, {name}!"\n`);
-    const changed = build('package/cloudbuild.yaml', 'triggers/package.yaml', { env: { ...env } });
+    const changed = build('package/cloudbuild.yaml', 'triggers/package.yaml');
     writeFileSync(path.join(repo, init), source);
     expect(changed.ok).toBe(false);
     const last = changed.steps.at(-1)!;
