@@ -230,7 +230,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     expect(body.serviceConfig).toMatchObject({ availableMemory: '256Mi', timeoutSeconds: 60 });
     expect(functionBuilds(before)).toEqual([expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl$/i)] })]);
     // The generated README's way to find the deployed function answers with its URL.
-    const describe = /\$\((gcloud functions describe hello [^)]*)\)/.exec(read(repo, 'README.md'))![1];
+    const describe = /\$\((gcloud functions describe hello [^\n]*?')\)/.exec(read(repo, 'README.md'))![1];
     const uri = ok('bash', ['-c', describe], { env }).stdout.trim();
     expect(uri).toMatch(/^https:\/\/hello-\d+\.europe-west1\.run\.app$/);
   });
