@@ -5,6 +5,7 @@
 // trigger, or this test, may override.
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -103,7 +104,8 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     for (const step of result.steps) printed.push(step.stdout, step.stderr);
     return result;
   };
-  const uploads = () => index.requests().filter((r) => r.method === 'POST' && (r as { upload?: unknown }).upload && r.status === 200);
+  /** Files that reached the private repository (uploads to the stand-in's PyPI are not releases). */
+  const uploads = () => index.requests().filter((r) => r.method === 'POST' && r.path === '/' && (r as { upload?: unknown }).upload && r.status === 200);
   /** What a build's checkout lacks: the previous builds' dist/ (Cloud Build starts each build from the commit). */
   const freshCheckout = () => {
     for (const d of ['package/dist', 'package/build']) rmSync(path.join(repo, d), { recursive: true, force: true });
@@ -116,6 +118,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
   const functionBuilds = (from = 0) => google.requests().slice(from)
     .filter((r) => r.functionBuild)
     .map((r) => r.functionBuild as { installer: string; credentials: boolean; downloaded: string[]; status: number; output?: string });
+  const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
   /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may. */
   const publishOnPypi = (name: string, version: string) => {
     const out = tempDir('pypi-upload');
@@ -177,6 +180,11 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}simple/${PROJECT_NAME}/`]);
     expect(simple.stdout).toMatch(/acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl/i);
 
+    // Dependency confusion from here on: a stranger publishes the package's name on PyPI,
+    // a higher version and the same version. Every deploy and install below must still get ours.
+    publishOnPypi('Acme.E2E-Utils', '9.9.9');
+    publishOnPypi('Acme.E2E-Utils', '0.1.0');
+
     // What follows does not depend on the auth mode: once, in native mode.
     if (auth === 'token') return;
     // A push that touched only tests or docs (or a re-run): nothing new, no failure.
@@ -228,7 +236,10 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     expect(body.buildConfig.environmentVariables).toEqual({ GOOGLE_PYTHON_PACKAGE_MANAGER: 'pip' });
     expect(body.eventTrigger).toBeUndefined();
     expect(body.serviceConfig).toMatchObject({ availableMemory: '256Mi', timeoutSeconds: 60 });
-    expect(functionBuilds(before)).toEqual([expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl$/i)] })]);
+    // PyPI has a 9.9.9 and its own 0.1.0 of this name (test 1): the build downloaded our 0.1.0.
+    const [fnBuild] = functionBuilds(before);
+    expect(fnBuild).toMatchObject({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl$/i)] });
+    expect((fnBuild as { sha256?: Record<string, string> }).sha256?.[fnBuild.downloaded[0]]).toBe(sha256(path.join(index.dataDir, 'packages', fnBuild.downloaded[0])));
     // The generated README's way to find the deployed function answers with its URL.
     const describe = /\$\((gcloud functions describe hello [^\n]*?')\)/.exec(read(repo, 'README.md'))![1];
     const uri = ok('bash', ['-c', describe], { env }).stdout.trim();
@@ -264,15 +275,14 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     expect(refused.stdout + refused.stderr).toMatch(/401/);
   });
 
-  // Dependency confusion: a stranger publishes the private package's name on PyPI.
+  // Dependency confusion: the stranger's 9.9.9 and 0.1.0 are on PyPI since test 1; the deploy
+  // of test 2 and the install of test 3 got the private 0.1.0 (they check the file).
   if (auth === 'native') it('one trusted index: a higher version, and the same version, of the package\'s name on PyPI do not reach the function', () => {
-    publishOnPypi('Acme.E2E-Utils', '9.9.9');
-    publishOnPypi('Acme.E2E-Utils', '0.1.0');
     // The virtual repository lists PyPI's 9.9.9 (priority decides per version, as Google's does),
     // and for 0.1.0, which both upstreams have, only the private repository's files.
     const page = run('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, `${index.url}${VIRTUAL}/simple/${PROJECT_NAME}/`]).stdout;
     const listed = [...page.matchAll(/>([^<]+\.(?:whl|tar\.gz))</g)].map((m) => m[1]).sort();
-    const privateFiles = readdirSync(path.join(index.dataDir, 'packages')).sort();
+    const privateFiles = readdirSync(path.join(index.dataDir, 'packages')).filter((f) => f.includes('0.1.0')).sort();
     expect(privateFiles.map((f) => f.replace(/^acme[._-]e2e[._-]utils/i, 'NAME')).sort()).toEqual(['NAME-0.1.0-py3-none-any.whl', 'NAME-0.1.0.tar.gz']);
     expect(listed).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl', ...privateFiles].sort());
     // Unpinned, pip would take the stranger's 9.9.9: the model can fail, and the pin is what stops it.
@@ -282,18 +292,12 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     const unpinned = run(python, ['-m', 'pip', 'download', '--no-cache-dir', '--no-deps', '-d', probe, '--index-url', `${index.url}${VIRTUAL}/simple/`, 'Acme.E2E-Utils'], { env: { ...env, HOME: probeHome, PYTHONPATH: '', PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
     expect(unpinned.status, unpinned.stderr).toBe(0);
     expect(readdirSync(probe)).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl']);
-
-    const before = google.requests().length;
-    const result = build('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml');
-    expect(result.ok, result.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
-    const [fnBuild] = functionBuilds(before);
+    // The stranger's 0.1.0 wheel has the same file name as ours; the virtual repository serves ours.
     const wheel = privateFiles.find((f) => f.endsWith('.whl'))!;
-    expect(fnBuild).toMatchObject({ installer: 'pip', status: 0, downloaded: [wheel] });
-    // The stranger's 0.1.0 wheel has the same file name; what the virtual repository serves is ours.
-    const ours = readFileSync(path.join(index.dataDir, 'packages', wheel));
     const served = path.join(tempDir('served'), 'w.whl');
     ok('curl', ['-sf', '-u', `oauth2accesstoken:${NATIVE}`, '-o', served, `${index.url}${VIRTUAL}/packages/${wheel}`]);
-    expect(Buffer.compare(readFileSync(served), ours)).toBe(0);
+    expect(Buffer.compare(readFileSync(served), readFileSync(path.join(index.dataDir, 'packages', wheel)))).toBe(0);
+    expect(Buffer.compare(readFileSync(served), readFileSync(path.join(index.dataDir, 'pypi/packages', wheel)))).not.toBe(0);
   });
 
   // Release order: one push changes the package and a function; both pipelines start at once.
@@ -334,7 +338,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     expect(waitOut).toContain(`${PROJECT_NAME}==0.2.0 is in ${PRIVATE} in europe-west1`);
     // Order in the index's log: asked (absent), uploaded, asked (present); then the function build installed 0.2.0.
     const log = index.requests().slice(logBefore);
-    const upload = log.findIndex((r) => r.method === 'POST' && r.status === 200);
+    const upload = log.findIndex((r) => r.method === 'POST' && r.path === '/' && r.status === 200);
     expect(upload).toBeGreaterThan(log.findIndex((r) => r.path === `/simple/${PROJECT_NAME}/`));
     expect(functionBuilds(googleBefore)).toEqual([expect.objectContaining({ status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] })]);
   });
@@ -376,6 +380,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
       const create = google.requests().slice(before).find((r) => r.method === 'POST' && /\/locations\/europe-west1\/functions$/.test(r.path));
       expect(create?.query).toMatchObject({ functionId: name });
       const body = create!.body as { eventTrigger: Record<string, unknown>; serviceConfig: Record<string, unknown> };
+      if (name === 'orders-sync') orders314 = functionBuilds(before)[0];
       const account = `fn-${name}@${PROJECT}.iam.gserviceaccount.com`;
       expect(body.eventTrigger).toMatchObject({ ...expected, serviceAccountEmail: account });
       expect(body.serviceConfig).toMatchObject({ serviceAccountEmail: account });
@@ -385,12 +390,10 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
   // Python 3.14: Google's buildpack installs with uv unless GOOGLE_PYTHON_PACKAGE_MANAGER says pip,
   // and only pip gets the repository's credentials.
   if (auth === 'native') it('Python 3.14: the deploy selects pip and the build installs the private package; without that setting the build fails for want of credentials', () => {
+    // With the setting: deployed by the event test above, built with pip.
     const config = 'functions/orders-sync/cloudbuild.yaml';
     expect(read(repo, config)).toContain('--runtime=python314');
-    const before = google.requests().length;
-    const fixed = build(config, 'triggers/fn-orders-sync.yaml');
-    expect(fixed.ok, fixed.steps.map((s) => s.stdout + s.stderr).join('\n')).toBe(true);
-    expect(functionBuilds(before)).toEqual([expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] })]);
+    expect(orders314).toEqual(expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] }));
 
     const unfixed = 'functions/orders-sync/cloudbuild-without-pip.yaml';
     // A new function: gcloud keeps an existing function's build variables when the flag is left out.
@@ -449,6 +452,8 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     }
     if (auth === 'token') expect(read(repo, 'functions/hello/requirements.txt')).toContain(ENCODED);
   });
+
+  let orders314: unknown;
 
   function rendered(): string {
     return read(repo, 'functions/hello/requirements.txt');

@@ -30,6 +30,7 @@ and an "UNHANDLED" line on stderr.
 import argparse
 import base64
 import copy
+import hashlib
 import io
 import json
 import os
@@ -852,6 +853,10 @@ def build_function(ctx, function):
         )
         record["status"] = result.returncode
         record["downloaded"] = sorted(os.listdir(dest)) if os.path.isdir(dest) else []
+        record["sha256"] = {}
+        for name in record["downloaded"]:
+            with open(os.path.join(dest, name), "rb") as f:
+                record["sha256"][name] = hashlib.sha256(f.read()).hexdigest()
         if result.returncode != 0:
             tail = " ".join((result.stdout + result.stderr).strip().splitlines()[-3:])
             record["output"] = tail
