@@ -48,6 +48,14 @@ export interface BuildRun {
   replacements?: Record<string, Replacement>;
   /** Where the build log goes, as Cloud Build keeps one. */
   logFile: string;
+  /**
+   * Before the first step: what Cloud Build does as the build's service account before
+   * running anything (with logging CLOUD_LOGGING_ONLY, writing to Cloud Logging). A
+   * failure fails the build, as a build whose account may not write logs fails.
+   */
+  start?: () => { status: number | null; stdout: string; stderr: string };
+  /** Called around each step (a test attributes what the stand-ins saw to the step). */
+  around?: (id: string, phase: 'before' | 'after') => void;
 }
 
 export interface StepResult {
@@ -132,17 +140,32 @@ function prepare(build: BuildRun): { steps: PreparedStep[]; values: Record<strin
   return { steps, values };
 }
 
+/** The build's start as its service account, if the test models it; false when it fails the build. */
+function started(build: BuildRun, results: StepResult[], log: (text: string) => void): boolean {
+  if (!build.start) return true;
+  build.around?.('start', 'before');
+  const result = build.start();
+  build.around?.('start', 'after');
+  log(`--- build start as its service account\n${result.stderr}`);
+  if (result.status === 0) return true;
+  results.push({ id: 'start', status: result.status, stdout: result.stdout, stderr: result.stderr });
+  return false;
+}
+
 export function runBuild(build: BuildRun): BuildResult {
   const { steps, values } = prepare(build);
   const log = (text: string) => appendFileSync(build.logFile, text);
   const results: StepResult[] = [];
+  if (!started(build, results, log)) return { ok: false, steps: results, substitutions: values };
   for (const step of steps) {
     log(`--- step ${step.id}${step.replaced ? ` (replaced: ${step.replaced})` : ''}\n`);
     if (!step.command) {
       results.push({ id: step.id, status: 0, stdout: '', stderr: '', replaced: step.replaced });
       continue;
     }
+    build.around?.(step.id, 'before');
     const result = run(step.command[0], step.command.slice(1), { cwd: step.cwd, env: step.env });
+    build.around?.(step.id, 'after');
     log(result.stdout + result.stderr);
     results.push({ id: step.id, status: result.status, stdout: result.stdout, stderr: result.stderr, replaced: step.replaced });
     if (result.status !== 0) {
@@ -158,6 +181,7 @@ export async function runBuildAsync(build: BuildRun, onStep?: (id: string) => vo
   const { steps, values } = prepare(build);
   const log = (text: string) => appendFileSync(build.logFile, text);
   const results: StepResult[] = [];
+  if (!started(build, results, log)) return { ok: false, steps: results, substitutions: values };
   for (const step of steps) {
     onStep?.(step.id);
     log(`--- step ${step.id}${step.replaced ? ` (replaced: ${step.replaced})` : ''}\n`);
@@ -165,6 +189,7 @@ export async function runBuildAsync(build: BuildRun, onStep?: (id: string) => vo
       results.push({ id: step.id, status: 0, stdout: '', stderr: '', replaced: step.replaced });
       continue;
     }
+    build.around?.(step.id, 'before');
     const child = spawn(step.command[0], step.command.slice(1), { cwd: step.cwd, env: step.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -174,6 +199,7 @@ export async function runBuildAsync(build: BuildRun, onStep?: (id: string) => vo
       child.once('error', reject);
       child.once('close', (code) => resolve(code));
     });
+    build.around?.(step.id, 'after');
     log(stdout + stderr);
     results.push({ id: step.id, status, stdout, stderr, replaced: step.replaced });
     if (status !== 0) {
