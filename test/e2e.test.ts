@@ -439,6 +439,12 @@ describe.each(['token', 'native'] as const)('%s mode, end to end', (auth) => {
     expect(google.requests()).toHaveLength(googleBefore);
   });
 
+  it('one trusted index: grep -r -- --extra-index-url over this repository, rendered requirements included, finds nothing', () => {
+    const grep = run('grep', ['-rn', '--exclude-dir=.git', '--', '--extra-index-url', repo]);
+    expect(grep.status, grep.stdout).toBe(1);
+    expect(read(repo, 'functions/hello/requirements.txt')).toMatch(/^--index-url /m);
+  });
+
   it('5. token hygiene: the token is in no tracked file, no printed output and no build log', () => {
     const tracked = ok('git', ['-C', repo, 'ls-files', '-z']).stdout.split('\0').filter(Boolean);
     expect(tracked).not.toContain('functions/hello/requirements.txt');
