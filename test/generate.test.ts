@@ -15,9 +15,9 @@ function expectedFiles(combo: Combo): string[] {
     `triggers/fn-${name}.yaml`,
   ];
   return [
-    '.arpypi/last-render.json.gz', '.gitignore', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml', 'package/README.md', 'package/cloudbuild.yaml',
+    '.arpypi/last-render.json.gz', '.gitignore', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml', 'constraints.txt', 'package/README.md', 'package/cloudbuild.yaml',
     'package/pyproject.toml', `package/src/${mod}/__init__.py`, `package/tests/test_${mod}.py`,
-    'scripts/check-version-unpublished.py', 'scripts/prepare-requirements.sh', 'scripts/setup-gcp.sh',
+    'scripts/check-version-unpublished.py', 'scripts/prepare-requirements.sh', 'scripts/setup-gcp.sh', 'scripts/wait-for-release.py',
     'triggers/package.yaml', 'triggers/pull-request.yaml',
     ...functionNames(combo).flatMap(perFunction),
   ].sort();
@@ -58,7 +58,8 @@ describe.each(COMBOS)('$name', (combo) => {
       expect(deploy.args).toContain('--source=.');
       const fnTrigger = parse(read(dir, `triggers/fn-${name}.yaml`));
       expect(fnTrigger.filename).toBe(`functions/${name}/cloudbuild.yaml`);
-      expect(fnTrigger.includedFiles).toEqual([`functions/${name}/**`, 'scripts/prepare-requirements.sh']);
+      // A release of the package redeploys every function that pins it.
+      expect(fnTrigger.includedFiles).toEqual([`functions/${name}/**`, 'scripts/prepare-requirements.sh', 'scripts/wait-for-release.py', 'package/src/**', 'package/pyproject.toml']);
     }
   });
 
@@ -73,7 +74,7 @@ describe.each(COMBOS)('$name', (combo) => {
 
   it('applies each function\'s own options', () => {
     for (const fn of combo.more) {
-      const args: string[] = parse(read(dir, `functions/${fn.name}/cloudbuild.yaml`)).steps[1].args;
+      const args: string[] = parse(read(dir, `functions/${fn.name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
       const o = fn.options ?? {};
       expect(args).toContain(`--memory=${o.memory ?? '256Mi'}`);
       expect(args).toContain(`--timeout=${o.timeout ?? '60s'}`);
@@ -105,7 +106,9 @@ describe.each(COMBOS)('$name', (combo) => {
 
   it('checks pull requests with every test and no publishing step', () => {
     const pr = parse(read(dir, 'cloudbuild-pr.yaml'));
-    expect(pr.steps.map((s: { id: string }) => s.id)).toEqual(['install-tools', 'test-package', ...functionNames(combo).map((n) => `test-${n}`)]);
+    expect(pr.steps.map((s: { id: string }) => s.id)).toEqual([
+      'install-tools', 'test-package', ...functionNames(combo).flatMap((n) => [`requirements-${n}`, `install-${n}`, `test-${n}`]),
+    ]);
     expect(JSON.stringify(pr)).not.toMatch(/twine|upload|deploy/);
     expect(parse(read(dir, 'triggers/pull-request.yaml')).github.pullRequest.branch).toBe(`^${String(combo.options.branch ?? 'main').replace('.', '\\.')}$`);
   });

@@ -225,13 +225,19 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect([...(enables[0].body as { serviceIds: string[] }).serviceIds].sort()).toEqual(requiredApis.filter((a) => !enabled[PROJECT].includes(a)));
   });
 
-  it('creates the Python repository in the multi-region us', () => {
+  it('creates the Python repository in the multi-region us, a PyPI remote repository and the virtual one over both, the private one first', () => {
     const creates = rpcs(firstRequests, 'repositories.create');
-    expect(creates).toHaveLength(1);
-    expect(creates[0].path).toBe(`/v1/projects/${PROJECT}/locations/us/repositories`);
-    expect(creates[0].query).toMatchObject({ repositoryId: 'py-internal' });
+    expect(creates).toHaveLength(3);
+    for (const c of creates) expect(c.path).toBe(`/v1/projects/${PROJECT}/locations/us/repositories`);
+    expect(creates.map((c) => (c.query as { repositoryId: string }).repositoryId)).toEqual(['py-internal', 'py-internal-pypi', 'py-internal-index']);
     expect(creates[0].body).toMatchObject({ format: 'PYTHON' });
-    expect(creates[0].changed).toBe(true);
+    expect(creates[1].body).toMatchObject({ format: 'PYTHON', mode: 'REMOTE_REPOSITORY', remoteRepositoryConfig: { pythonRepository: { publicRepository: 'PYPI' } } });
+    const repo = (id: string) => `projects/${PROJECT}/locations/us/repositories/${id}`;
+    expect(creates[2].body).toMatchObject({
+      format: 'PYTHON', mode: 'VIRTUAL_REPOSITORY',
+      virtualRepositoryConfig: { upstreamPolicies: [{ id: 'private', repository: repo('py-internal'), priority: 100 }, { id: 'pypi', repository: repo('py-internal-pypi'), priority: 10 }] },
+    });
+    expect(creates.every((c) => c.changed)).toBe(true);
   });
 
   it('creates one account per job, each marked as this repository\'s; a given account is only checked', () => {
@@ -404,7 +410,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       const headings = lines.filter((l) => l.startsWith('# == ')).map((l) => l.replace(/^# == (.*?)(:.*)? ==$/, '$1'));
       expect(headings).toEqual(['APIs', 'Prerequisites', 'Repositories', 'Accounts', 'Topics', 'Roles', 'Triggers', 'Prune']);
       const commands = lines.filter((l) => !l.startsWith('#'));
-      for (const line of commands) expect(line).toMatch(/^(gcloud |\{ cat ).*  # (read|change)$/);
+      for (const line of commands) expect(line).toMatch(/^(gcloud |\{ cat |\{ printf ).*  # (read|change)$/);
       const strip = (l: string) => l.replace(/ {2}# (read|change)$/, '');
       const changes = commands.filter((l) => l.endsWith('# change')).map(strip);
       const reads = commands.filter((l) => l.endsWith('# read')).map(strip);

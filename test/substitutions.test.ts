@@ -3,8 +3,9 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildConfigs, COMBOS, generate, listFiles, ROOT, tempDir } from './support/generate.js';
-import { missingFromTrigger, pipelines, referencesIn, substitutionProblems } from './support/substitutions.js';
+import { buildConfigs, COMBOS, generate, listFiles, read, ROOT, tempDir } from './support/generate.js';
+import { documentedManualBuilds, loadYaml, missingFromTrigger, mustMatchProblems, pipelines, referencesIn, substitutionProblems } from './support/substitutions.js';
+import { runBuild, SubstitutionError } from './support/cloudbuild.js';
 import { finishApp, pickValues } from '../dist/generators/core/answers.js';
 import { APP_OPTIONS } from '../dist/generators/core/options.js';
 import { buildModel } from '../dist/generators/core/model.js';
@@ -25,6 +26,43 @@ describe.each(COMBOS)('$name', (combo) => {
       expect(substitutionProblems(config), `${config} by hand`).toEqual([]);
       expect(missingFromTrigger(config, trigger.trigger.substitutions), trigger.file).toEqual([]);
     }
+  });
+});
+
+describe.each(COMBOS)('$name: manual builds (gcloud builds submit, MUST_MATCH)', (combo) => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await generate(combo);
+  });
+
+  it('every build config passes with no substitutions and with each override the README documents', () => {
+    const documented = documentedManualBuilds(read(dir, 'README.md'));
+    const plain = documented.filter((b) => Object.keys(b.substitutions).length === 0).map((b) => b.config).sort();
+    expect(plain).toEqual(buildConfigs(dir));
+    expect(documented.length).toBeGreaterThan(plain.length);
+    for (const { config, substitutions } of documented) {
+      expect(mustMatchProblems(loadYaml(path.join(dir, config)), substitutions), `${config} ${JSON.stringify(substitutions)}`).toEqual([]);
+    }
+  });
+});
+
+describe('the MUST_MATCH model', () => {
+  it('refuses a key used only inside another substitution, an unknown override and an undefined name, before any step runs', () => {
+    const onlyInValue = { substitutions: { _REGION: 'r', _URL: 'https://${_REGION}/' }, steps: [{ name: 'x', args: ['$_URL'] }] };
+    expect(mustMatchProblems(onlyInValue)).toEqual(['key "_REGION" in the substitution data is not matched in the template']);
+    const used = { ...onlyInValue, steps: [{ name: 'x', args: ['$_URL'], env: ['REGION=$_REGION'] }] };
+    expect(mustMatchProblems(used)).toEqual([]);
+    expect(mustMatchProblems(used, { _TYPO: 'x' })).toEqual(['key "_TYPO" in the substitution data is not matched in the template']);
+    expect(mustMatchProblems({ steps: [{ name: 'x', args: ['$_MISSING', '$BRANCH_NAME', '$PROJECT_ID'] }] })).toEqual([
+      'key in the template "_MISSING" is not matched in the substitution data',
+      'key in the template "BRANCH_NAME" is not matched in the substitution data',
+    ]);
+    const workspace = tempDir('must-match');
+    writeFileSync(path.join(workspace, 'cloudbuild.yaml'), JSON.stringify({ ...onlyInValue, steps: [{ name: 'x', entrypoint: 'touch', args: ['ran'] }] }));
+    const build = { workspace, config: 'cloudbuild.yaml', builtIns: { PROJECT_ID: 'p' }, env: process.env, logFile: path.join(workspace, 'log') };
+    expect(() => runBuild({ ...build, mode: 'manual' })).toThrow(SubstitutionError);
+    expect(listFiles(workspace)).toEqual(['cloudbuild.yaml']);
+    expect(runBuild({ ...build, mode: 'trigger' }).ok).toBe(true);
   });
 });
 

@@ -1,9 +1,29 @@
 // Layer 3: the generated repository's own tools, run on it for each combination.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, COMBOS, functionNames, generate, listFiles, read, tempDir } from './support/generate.js';
 import { gcloudParse, ok, requirePython, run, which } from './support/tools.js';
+import { pipInstallProblems } from './support/substitutions.js';
+import { finishApp, pickValues } from '../dist/generators/core/answers.js';
+import { APP_OPTIONS } from '../dist/generators/core/options.js';
+import { buildModel } from '../dist/generators/core/model.js';
+import type { IndexLayout } from '../dist/generators/core/model.js';
+import { renderAll } from '../dist/generators/core/render.js';
+
+/** A repository rendered from the core with an index layout set directly (the flag that sets it is the option table's). */
+function renderWithIndex(index: IndexLayout | undefined): string {
+  const { answers } = finishApp(pickValues(APP_OPTIONS, { ...COMBOS[0].options, branch: 'main', functionRegion: 'europe-west1' }));
+  const model = buildModel({ ...answers, ...(index ? { index } : {}) } as typeof answers, [
+    { name: 'hello', runtime: 'python311', memory: '256Mi', timeout: '60s', entryPoint: 'handler', allowUnauthenticated: false },
+  ], '0.0.0');
+  const out = tempDir(`index-${index ?? 'default'}`);
+  for (const f of renderAll(model)) {
+    mkdirSync(path.dirname(path.join(out, f.path)), { recursive: true });
+    writeFileSync(path.join(out, f.path), f.contents);
+  }
+  return out;
+}
 
 /** A token with every character that breaks naive substitution: / & | \ */
 const TOKEN = 'ya29.a0Af/b&c|d\\e+f=g';
@@ -24,7 +44,7 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
   let dir: string;
   const python = requirePython();
   const { projectId, region, repository, auth } = combo.options as Record<string, string>;
-  const envFor = (bin: string) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, PROJECT: projectId, REGION: region, REPO: repository });
+  const envFor = (bin: string) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, PROJECT: projectId, REGION: region, REPO: `${repository}-index` });
 
   beforeAll(async () => {
     dir = await generate(combo);
@@ -47,6 +67,19 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     writeFileSync(path.join(broken, 'trigger.yaml'), read(dir, 'triggers/package.yaml').replace('filename:', 'filenam:'));
     expect(gcloudParse('build', [path.join(broken, 'cloudbuild.yaml')])).toHaveLength(1);
     expect(gcloudParse('trigger', [path.join(broken, 'trigger.yaml')])).toHaveLength(1);
+  });
+
+  it('one trusted index: grep -r -- --extra-index-url over the repository finds nothing', () => {
+    const grep = run('grep', ['-rn', '--', '--extra-index-url', dir]);
+    expect(grep.status, grep.stdout).toBe(1);
+    expect(run('grep', ['-rln', '--', '--index-url', dir]).stdout).toMatch(/requirements\.txt\.tmpl/);
+  });
+
+  it('every pip install in every build config uses constraints.txt, and it pins each tool installed by name', () => {
+    const configs = buildConfigs(dir);
+    for (const config of configs) expect(pipInstallProblems(path.join(dir, config), dir), config).toEqual([]);
+    const installs = configs.flatMap((c) => read(dir, c).match(/\bpip, install\b/g) ?? []);
+    expect(installs.length).toBe(2 + functionNames(combo).length);
   });
 
   it('every script passes shellcheck', () => {
@@ -81,19 +114,37 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const name = functionNames(combo)[0];
     const fnDir = path.join(dir, 'functions', name);
     const result = ok('bash', ['../../scripts/prepare-requirements.sh'], { cwd: fnDir, env: envFor(stubGcloud()) });
-    const host = `${region}-python.pkg.dev/${projectId}/${repository}/simple/`;
+    // One index, the virtual repository over the private one and PyPI: --index-url only.
+    const host = `${region}-python.pkg.dev/${projectId}/${repository}-index/simple/`;
     const expected = auth === 'token'
-      ? `--extra-index-url https://oauth2accesstoken:${ENCODED}@${host}`
-      : `--extra-index-url https://${host}`;
+      ? `--index-url https://oauth2accesstoken:${ENCODED}@${host}`
+      : `--index-url https://${host}`;
     const lines = read(fnDir, 'requirements.txt').split('\n');
     expect(lines.filter((l) => l.startsWith('--'))).toEqual([expected]);
-    expect(lines).toContain(String(combo.options.packageName));
+    expect(lines).toContain(`${combo.options.packageName}==0.1.0`);
     expect(result.stdout + result.stderr).not.toContain(TOKEN);
     expect(result.stdout + result.stderr).not.toContain(ENCODED);
     expect(ok('git', ['check-ignore', 'requirements.txt'], { cwd: fnDir }).stdout.trim()).toBe('requirements.txt');
     expect(run('git', ['check-ignore', '-q', 'requirements.txt.tmpl'], { cwd: fnDir }).status).toBe(1);
     const upload = ok('gcloud', ['meta', 'list-files-for-upload', '.'], { cwd: fnDir }).stdout.split('\n').filter(Boolean).sort();
     expect(upload).toEqual(['main.py', 'requirements.txt']);
+  });
+
+  it('the pin follows __version__: bumping it moves every function\'s pin at the next render', () => {
+    const initFile = listFiles(path.join(dir, 'package/src')).find((f) => f.endsWith('__init__.py'))!;
+    const init = path.join(dir, 'package/src', initFile);
+    const original = readFileSync(init, 'utf8');
+    const pins = () => functionNames(combo).map((name) => {
+      ok('bash', ['../../scripts/prepare-requirements.sh'], { cwd: path.join(dir, 'functions', name), env: envFor(stubGcloud()) });
+      return read(dir, `functions/${name}/requirements.txt`).split('\n').filter((l) => l.includes('=='));
+    });
+    try {
+      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}==0.1.0`]));
+      writeFileSync(init, original.replace('__version__ = "0.1.0"', '__version__ = "0.2.0rc1"'));
+      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}==0.2.0rc1`]));
+    } finally {
+      writeFileSync(init, original);
+    }
   });
 
   it('prepare-requirements.sh fails loudly and writes nothing on a missing value, a failed token or a left-over placeholder', () => {
@@ -105,6 +156,9 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const template = read(dir, `functions/${functionNames(combo)[0]}/requirements.txt.tmpl`);
     writeFileSync(path.join(work, 'requirements.txt.tmpl'), template);
     const runIt = (env: NodeJS.ProcessEnv) => run('bash', ['../scripts/p.sh'], { cwd: work, env });
+    const versionFile = listFiles(path.join(dir, 'package/src')).find((f) => f.endsWith('__init__.py'))!;
+    mkdirSync(path.join(fnDir, 'package/src', path.dirname(versionFile)), { recursive: true });
+    const writeVersion = (line: string) => writeFileSync(path.join(fnDir, 'package/src', versionFile), `"""x"""\n${line}\n`);
 
     const noProject = runIt({ ...envFor(stubGcloud()), PROJECT: '' });
     expect(noProject.status).not.toBe(0);
@@ -113,6 +167,19 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const badToken = runIt({ ...envFor(stubGcloud('fail')), AUTH: 'token' });
     expect(badToken.status).not.toBe(0);
     expect(badToken.stderr).toContain('gcloud auth print-access-token failed');
+
+    writeVersion('__version__ = "0.1"  # two parts are a version too');
+    const shortVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    writeVersion('VERSION = "1.0.0"');
+    const missingVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    expect(missingVersion.status).not.toBe(0);
+    expect(missingVersion.stderr).toMatch(/__version__ in .*__init__\.py is '', not a version/);
+    writeVersion('__version__ = "1.0-beta"');
+    const badVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    expect(badVersion.stderr).toContain("is '1.0-beta', not a version such as 1.2.0");
+    expect(shortVersion.status, shortVersion.stderr).toBe(0);
+    writeVersion('__version__ = "0.1.0"');
+    rmSync(path.join(work, 'requirements.txt'));
 
     writeFileSync(path.join(work, 'requirements.txt.tmpl'), `${template}{{OTHER}}\n`);
     const leftover = runIt({ ...envFor(stubGcloud()), AUTH: 'token' });
@@ -124,6 +191,31 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
 });
 
 describe('the tools themselves', () => {
+  it('the index layout is virtual by default; --index private (opt-out) is the one place --extra-index-url appears', () => {
+    for (const dir of [renderWithIndex(undefined), renderWithIndex('virtual')]) {
+      expect(run('grep', ['-rln', '--', '--extra-index-url', dir]).status).toBe(1);
+    }
+    const optOut = renderWithIndex('private');
+    const found = run('grep', ['-rl', '--', '--extra-index-url', optOut]).stdout.split('\n').filter(Boolean).map((f) => path.relative(optOut, f)).sort();
+    expect(found).toEqual(['README.md', 'functions/hello/requirements.txt.tmpl', 'package/README.md']);
+    expect(read(optOut, 'README.md')).toContain('what it gives up');
+  });
+
+  it('the constraints check fails on a pip install without -c constraints.txt and on an unpinned tool', () => {
+    const d = tempDir('constraints');
+    writeFileSync(path.join(d, 'constraints.txt'), 'pytest==9.2.0\n');
+    writeFileSync(path.join(d, 'cloudbuild.yaml'), JSON.stringify({ steps: [
+      { id: 'a', name: 'python', args: ['-m', 'pip', 'install', 'pytest'] },
+      { id: 'b', name: 'python', dir: 'sub', args: ['-m', 'pip', 'install', '-c', 'constraints.txt', 'pytest'] },
+      { id: 'c', name: 'python', dir: 'sub', args: ['-m', 'pip', 'install', '-c', '../constraints.txt', 'pytest', 'twine'] },
+    ] }));
+    expect(pipInstallProblems(path.join(d, 'cloudbuild.yaml'), d)).toEqual([
+      'cloudbuild.yaml step a: pip install without -c constraints.txt',
+      'cloudbuild.yaml step b: pip install without -c constraints.txt',
+      'cloudbuild.yaml step c: twine is not pinned in constraints.txt',
+    ]);
+  });
+
   it('shellcheck fails on a script with a quoting bug', () => {
     const d = tempDir('sc');
     writeFileSync(path.join(d, 'bad.sh'), '#!/usr/bin/env bash\nrm -rf $1/*\n');

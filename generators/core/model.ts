@@ -32,7 +32,23 @@ export interface FunctionModel extends FunctionAnswers {
   triggerLabel: string;
 }
 
+/** How pip reaches the package: `virtual` (one index: the private repository first, PyPI behind it) or `private` (the private repository beside PyPI). */
+export type IndexLayout = 'virtual' | 'private';
+
 export interface Model extends AppAnswers {
+  index: IndexLayout;
+  virtualIndex: boolean;
+  /** The PyPI remote repository and the virtual repository over it and the private one (virtual layout). */
+  remoteRepository: string;
+  virtualRepository: string;
+  /** The repository pip reads: the virtual one, or the private one. */
+  indexRepository: string;
+  /** The URL pip reads (`--index-url`, or `--extra-index-url` with the private layout), as Cloud Build derives it. */
+  indexUrlSubstitution: string;
+  indexUrl: string;
+  /** Builder images: Google's Cloud SDK image by its current name, and Python's. */
+  cloudSdkImage: string;
+  pythonImage: string;
   importName: string;
   normalizedName: string;
   runtime: string;
@@ -71,6 +87,7 @@ export interface Model extends AppAnswers {
 export const BUILD_ACCOUNT_NAME = 'arpypi-build';
 export const FUNCTION_BUILD_ACCOUNT_NAME = 'arpypi-fn-build';
 export const INVOKER_POLICY_ROLE = 'arpypiInvokerPolicy';
+export const CLOUD_SDK_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:stable';
 export const DEPLOYER_ROLE = 'arpypiFunctionDeployer';
 export const PR_ACCOUNT_NAME = 'arpypi-pr';
 export const READER_ACCOUNT_NAME = 'arpypi-reader';
@@ -87,6 +104,12 @@ export function accountIdFor(prefix: 'fn' | 'ev', name: string): string {
   if (id.length >= 6 && id.length <= 30) return id;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
   return `${prefix}h-${name.slice(0, 17).replace(/-+$/, '')}-${hash}`;
+}
+
+/** A repository id derived from another (at most 63 characters, as Artifact Registry allows). */
+export function derivedRepositoryId(repository: string, suffix: string): string {
+  const id = `${repository}-${suffix}`;
+  return id.length <= 63 ? id : `${repository.slice(0, 62 - suffix.length).replace(/-+$/, '')}-${suffix}`;
 }
 
 /** A function's own runtime identity. */
@@ -121,8 +144,20 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion));
+  const index: IndexLayout = (answers as AppAnswers & { index?: IndexLayout }).index ?? 'virtual';
+  const virtualRepository = derivedRepositoryId(answers.repository, 'index');
+  const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;
   const model: Omit<Model, 'triggerFiles'> = {
     ...answers,
+    index,
+    virtualIndex: index === 'virtual',
+    remoteRepository: derivedRepositoryId(answers.repository, 'pypi'),
+    virtualRepository,
+    indexRepository,
+    indexUrlSubstitution: 'https://${_REGION}-python.pkg.dev/${PROJECT_ID}/${_INDEX_REPO}/',
+    indexUrl: `https://${answers.region}-python.pkg.dev/${answers.projectId}/${indexRepository}/`,
+    cloudSdkImage: CLOUD_SDK_IMAGE,
+    pythonImage: `python:${answers.pythonVersion}-slim`,
     importName: importName(answers.packageName),
     normalizedName: normalizedName(answers.packageName),
     runtime: runtimeFor(answers.pythonVersion),

@@ -30,11 +30,14 @@ and an "UNHANDLED" line on stderr.
 import argparse
 import base64
 import copy
+import hashlib
 import io
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 import uuid
@@ -1050,6 +1053,87 @@ def check_event_trigger(ctx, trigger, location):
                            "FAILED_PRECONDITION")
 
 
+# --------------------------------------------------------------------------
+# The function's build (opt-in: --function-builds CREDENTIAL). Google builds a Python
+# function with its Python buildpack, which installs requirements.txt. Modelled here:
+# which installer the buildpack picks, and whether that installer gets the Artifact
+# Registry credentials of the build's service account. GoogleCloudPlatform/buildpacks,
+# pkg/python/requirements.go and python.go: with GOOGLE_PYTHON_PACKAGE_MANAGER unset,
+# isUVDefaultPackageManagerForRequirements picks uv for Python >= 3.14 and pip below;
+# the variable, when set, decides. Only the pip path calls ar.GeneratePythonConfig,
+# which writes a .netrc for the *-python.pkg.dev hosts with the build account's token;
+# the uv path writes none (buildpacks issue 681). The install itself is pip here in
+# both cases (no uv on this machine), run as `pip download` of requirements.txt: what
+# matters is the credential, which only the pip path hands over. Credentials written
+# into requirements.txt itself (token mode) work on both paths, as with Google.
+
+
+def python_installer(build_config):
+    chosen = ((build_config or {}).get("environmentVariables") or {}).get("GOOGLE_PYTHON_PACKAGE_MANAGER")
+    if chosen:
+        return chosen.lower()
+    match = re.fullmatch(r"python(\d)(\d+)", (build_config or {}).get("runtime") or "")
+    return "uv" if match and (int(match.group(1)), int(match.group(2))) >= (3, 14) else "pip"
+
+
+def install_requirements(ctx, function):
+    """Installs the uploaded source's requirements as the buildpack would; returns an error message or None."""
+    credential = ctx.handler.server.function_builds
+    build_config = function.get("buildConfig") or {}
+    obj = ((build_config.get("source") or {}).get("storageSource") or {}).get("object")
+    if credential is None or not obj:
+        return None
+    zip_path = os.path.join(ctx.handler.server.data_dir, "uploads", obj)
+    installer = python_installer(build_config)
+    record = {"installer": installer, "credentials": installer == "pip", "downloaded": [], "status": None}
+    ctx.extra["functionBuild"] = record
+    with tempfile.TemporaryDirectory() as work:
+        with zipfile.ZipFile(zip_path) as z:
+            if "requirements.txt" not in z.namelist():
+                record["status"] = 0
+                return None
+            z.extract("requirements.txt", work)
+        requirements = os.path.join(work, "requirements.txt")
+        with open(requirements, encoding="utf-8") as f:
+            hosts = sorted({urllib.parse.urlsplit(u).hostname for u in re.findall(r"--(?:extra-)?index-url\s+(\S+)", f.read())} - {None})
+        home = os.path.join(work, "home")
+        os.makedirs(home)
+        if installer == "pip":
+            with open(os.path.join(home, ".netrc"), "w", encoding="utf-8") as f:
+                for host in hosts:
+                    f.write("machine %s login oauth2accesstoken password %s\n" % (host, credential))
+        env = {"HOME": home, "PATH": os.environ.get("PATH", ""), "PIP_CONFIG_FILE": os.devnull,
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+               "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+        dest = os.path.join(work, "downloaded")
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-cache-dir", "--retries", "0", "--timeout", "10",
+             "-d", dest, "-r", requirements],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+        record["status"] = result.returncode
+        record["downloaded"] = sorted(os.listdir(dest)) if os.path.isdir(dest) else []
+        record["sha256"] = {}
+        for name in record["downloaded"]:
+            with open(os.path.join(dest, name), "rb") as f:
+                record["sha256"][name] = hashlib.sha256(f.read()).hexdigest()
+        if result.returncode != 0:
+            tail = " ".join((result.stdout + result.stderr).strip().splitlines()[-3:])
+            record["output"] = tail
+            return "installing requirements.txt with %s failed: %s" % (installer, tail)
+    return None
+
+
+def install_failed(ctx, function):
+    """After the build's IAM checks: the install of requirements.txt, which fails the build as they do."""
+    if function.get("state") == "FAILED":
+        return
+    error = install_requirements(ctx, function)
+    if error:
+        function["state"] = "FAILED"
+        function["stateMessages"] = [{"severity": "ERROR", "type": "BuildFailed", "message": error}]
+
+
 def function_operation(ctx, project, location, function, verb):
     op_name = "projects/%s/locations/%s/operations/%s" % (project, location, op_id(ctx, verb))
     metadata = {
@@ -1144,6 +1228,7 @@ def functions_create(ctx, m):
     finish_function(ctx, name, function, project, location, function_id)
     authorize_deploy(ctx, function)
     build_function(ctx, function, project, location, function_id)
+    install_failed(ctx, function)
     function["createTime"] = now()
     ctx.state["functions"][name] = function
     ctx.changed = True
@@ -1166,6 +1251,7 @@ def functions_patch(ctx, m):
     finish_function(ctx, name, updated, project, location, function_id)
     authorize_deploy(ctx, updated)
     build_function(ctx, updated, project, location, function_id)
+    install_failed(ctx, updated)
     ignored = ("updateTime",)
     if {k: v for k, v in updated.items() if k not in ignored} != {k: v for k, v in current.items() if k not in ignored}:
         ctx.state["functions"][name] = updated
@@ -1373,10 +1459,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", help="write the chosen port to this file once listening")
     parser.add_argument("--data-dir", required=True, help="state.json, requests.jsonl and uploads/")
+    parser.add_argument("--function-builds", metavar="CREDENTIAL",
+                        help="model each function build's install of requirements.txt; CREDENTIAL is what the "
+                             "buildpack's pip path writes to .netrc for the repository hosts")
     args = parser.parse_args(argv)
     os.makedirs(args.data_dir, exist_ok=True)
     server = make_server(Handler)
     server.data_dir = args.data_dir
+    server.function_builds = args.function_builds
     server.state = State(os.path.join(args.data_dir, "state.json"))
     server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
     return serve(server, "google_apis", args.port_file)

@@ -22,6 +22,16 @@ restart sees earlier uploads) and DIR/requests.jsonl, one JSON line per request:
 password; null without auth) plus "upload": {"name", "version", "filename",
 "size", "sha256"} for an upload attempt that got as far as parsing, and with
 --iam-state "identity" and "iam" (the permission checks, as google_apis.py logs them).
+
+Beside that standard repository, the same server models the layout that guards
+against dependency confusion (see "Remote and virtual repositories" below):
+
+    --remote NAME                   /NAME/: a PyPI remote repository, reading /pypi/
+    --virtual NAME=UP:PRIO[,UP:PRIO] /NAME/: a virtual repository over upstreams, UP
+                                    being `standard` (the repository at /) or a remote
+    /pypi/                          always there: the stand-in's public PyPI. Anyone may
+                                    read it; anyone with a token may publish to it
+                                    (as anyone may publish any free name on PyPI).
 """
 
 import argparse
@@ -116,6 +126,73 @@ def parse_multipart(content_type, body):
     return fields
 
 
+STANDARD = ""
+PUBLIC = "pypi"
+
+
+class Repository:
+    """What one repository serves. Standard and public: their own Index; remote: the
+    public one's, behind Artifact Registry's auth; virtual: its upstreams' (below)."""
+
+    def __init__(self, name, mode, store=None, upstreams=(), public=False):
+        self.name, self.mode, self.store, self.public = name or "standard", mode, store, public
+        # (priority, source key, Repository), highest priority first.
+        self.upstreams = sorted(upstreams, key=lambda u: -u[0])
+
+    def _own(self):
+        return self.store if self.store is not None else (self.upstreams[0][2].store if self.mode == "remote" else None)
+
+    def project_names(self):
+        if self.mode == "virtual":
+            return sorted(set().union(*(set(up.project_names()) for _, _, up in self.upstreams)))
+        store = self._own()
+        with store.lock:
+            return sorted(store.projects)
+
+    def files(self, name):
+        """{filename: (meta, source key)} of a project, or None when no upstream has it."""
+        if self.mode != "virtual":
+            store = self._own()
+            with store.lock:
+                project = store.projects.get(name)
+                return {f: (m, "") for f, m in project["files"].items()} if project else None
+        # Google's virtual repositories: "If you request a version that is available in
+        # more than one upstream repository, Artifact Registry chooses an upstream
+        # repository to use based on the priority settings configured for the virtual
+        # repository" (Artifact Registry docs, python/manage-packages; virtual-overview:
+        # "Entries with a greater priority value take precedence", and pip "will always
+        # choose the latest version of a package, regardless of which repository it
+        # comes from" when it reads several indexes). The priority decides per version,
+        # not per name: a name present upstream of higher priority does not hide the
+        # other versions that a lower one has (as users of pip against a virtual
+        # repository report: an unpinned requirement gets the highest version of all
+        # upstreams). So this lists, for every version, the files of the upstream with
+        # the greatest priority that has that version; only a pin keeps a higher
+        # version published on PyPI out.
+        chosen, found = {}, False
+        for _, key, upstream in self.upstreams:
+            files = upstream.files(name)
+            if files is None:
+                continue
+            found = True
+            versions = {}
+            for filename, (meta, _) in files.items():
+                versions.setdefault(meta["version"], {})[filename] = (meta, key)
+            for version, entries in versions.items():
+                chosen.setdefault(version, entries)
+        if not found:
+            return None
+        return {f: entry for entries in chosen.values() for f, entry in entries.items()}
+
+    def find_file(self, source, filename):
+        if self.mode == "virtual":
+            for _, key, upstream in self.upstreams:
+                if key == (source or ""):
+                    return upstream.find_file("", filename)
+            return None
+        return self._own().find_file(filename)
+
+
 class Handler(QuietHandler):
     server_version = "pypi-standin/1"
 
@@ -146,11 +223,16 @@ class Handler(QuietHandler):
     # method: a download or index read needs artifactregistry.repositories.downloadArtifacts,
     # an upload artifactregistry.repositories.uploadArtifacts, on the repository or its
     # project (cloud.google.com/artifact-registry/docs/access-control#permissions).
-    def authorized(self, permission, user):
-        """True when the caller may; otherwise answers 403 and returns False."""
-        if self.member is None:  # a --token caller: no IAM
+    def authorized(self, permission, user, repo):
+        """True when the caller may; otherwise answers 403 and returns False. The resource is
+        the repository the path names (a remote or virtual one beside the standard one, in its
+        location); a virtual repository reads its upstreams as Artifact Registry's service
+        agent, so only the repository asked is checked."""
+        if self.member is None or repo.public:  # a --token caller, or PyPI: no IAM
             return True
         repository = self.server.repository
+        if repo.mode != "standard":
+            repository = "%s/%s" % (repository.rsplit("/", 1)[0], repo.name)
         policy_of, custom_roles = iam.load_state(self.server.iam_state)
         project = "projects/%s" % repository.split("/")[1]
         found = iam.grants(policy_of, custom_roles, self.member, permission, [repository, project],
@@ -177,41 +259,52 @@ class Handler(QuietHandler):
         self.respond(status, (message + "\n").encode("utf-8"), "text/plain; charset=utf-8", user, **kw)
 
     # --- routes ----------------------------------------------------------
-    def do_GET(self):  # noqa: N802
-        user, ok = self.auth_user()
-        if not ok:
-            return self.unauthorized(user)
-        if not self.authorized("artifactregistry.repositories.downloadArtifacts", user):
-            return None
+    def repository(self):
+        """(prefix, repository, path inside it): the repository the request path names."""
         path = urllib.parse.urlsplit(self.path).path
+        match = re.match(r"/([^/]+)(/.*)?\Z", path)
+        if match and match.group(1) in self.server.repositories:
+            return "/" + match.group(1), self.server.repositories[match.group(1)], match.group(2) or "/"
+        return "", self.server.repositories[STANDARD], path
+
+    def do_GET(self):  # noqa: N802
+        prefix, repo, path = self.repository()
+        user, ok = self.auth_user()
+        if not ok and not repo.public:
+            return self.unauthorized(user)
+        if not self.authorized("artifactregistry.repositories.downloadArtifacts", user, repo):
+            return None
         if path == "/simple/" or path == "/simple":
             if path == "/simple":
-                return self.redirect("/simple/", user)
-            return self.simple_root(user)
+                return self.redirect(prefix + "/simple/", user)
+            return self.simple_root(repo, prefix, user)
         match = re.fullmatch(r"/simple/([^/]+)(/?)", path)
         if match:
             name, slash = match.group(1), match.group(2)
             name = urllib.parse.unquote(name)
             if normalize(name) != name or not slash:
-                return self.redirect("/simple/%s/" % normalize(name), user)
-            return self.simple_project(name, user)
-        match = re.fullmatch(r"/packages/([^/]+)", path)
+                return self.redirect("%s/simple/%s/" % (prefix, normalize(name)), user)
+            return self.simple_project(repo, prefix, name, user)
+        match = re.fullmatch(r"/packages/(?:([^/]+)/)?([^/]+)", path)
         if match:
-            return self.package_file(urllib.parse.unquote(match.group(1)), user)
+            return self.package_file(repo, match.group(1), urllib.parse.unquote(match.group(2)), user)
         return self.text(404, "Not Found: %s" % path, user)
 
     do_HEAD = do_GET
 
     def do_POST(self):  # noqa: N802
         body = self.read_body()
+        _, repo, path = self.repository()
         user, ok = self.auth_user()
         if not ok:
             return self.unauthorized(user)
-        if not self.authorized("artifactregistry.repositories.uploadArtifacts", user):
+        if not self.authorized("artifactregistry.repositories.uploadArtifacts", user, repo):
             return None
-        path = urllib.parse.urlsplit(self.path).path
         if path not in ("/", "/legacy/"):
             return self.text(404, "Not Found: %s" % path, user)
+        if repo.store is None:
+            # Remote and virtual repositories are read-only; uploads go to a standard one.
+            return self.text(400, "Bad Request: %s is a %s repository, which takes no uploads" % (repo.name, repo.mode), user)
         content_type = self.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
             return self.text(400, "Bad Request: expected multipart/form-data", user)
@@ -236,7 +329,7 @@ class Handler(QuietHandler):
         if expected_md5 and expected_md5 != hashlib.md5(data).hexdigest():  # noqa: S324 (checksum, as PyPI)
             message = "Bad Request: md5_digest does not match the content of %s" % filename
             return self.text(400, message, user, extra=info, reason=message)
-        error = self.server.index.add(name, version, filename, data, fields.get("requires_python", ""))
+        error = repo.store.add(name, version, filename, data, fields.get("requires_python", ""))
         if error:
             # Artifact Registry answers 400 and twine's --skip-existing looks
             # for "already exist" in the reason or the body.
@@ -261,37 +354,32 @@ class Handler(QuietHandler):
     def redirect(self, location, user):
         self.respond(301, b"", "text/plain", user, headers={"Location": location})
 
-    def simple_root(self, user):
-        with self.server.index.lock:
-            names = sorted(self.server.index.projects)
-        links = "\n".join('    <a href="/simple/%s/">%s</a><br/>' % (n, html.escape(n)) for n in names)
+    def simple_root(self, repo, prefix, user):
+        names = repo.project_names()
+        links = "\n".join('    <a href="%s/simple/%s/">%s</a><br/>' % (prefix, n, html.escape(n)) for n in names)
         page = "<!DOCTYPE html>\n<html>\n  <head><title>Simple Index</title></head>\n  <body>\n%s\n  </body>\n</html>\n" % links
         self.respond(200, page.encode("utf-8"), "text/html; charset=utf-8", user)
 
-    def simple_project(self, name, user):
-        with self.server.index.lock:
-            project = self.server.index.projects.get(name)
-            files = dict(project["files"]) if project else None
+    def simple_project(self, repo, prefix, name, user):
+        files = repo.files(name)
         if files is None:
             return self.text(404, "Not Found: project %s" % name, user)
         rows = []
         for filename in sorted(files):
-            meta = files[filename]
+            meta, source = files[filename]
+            link = "%s/packages/%s%s" % (prefix, source + "/" if source else "", urllib.parse.quote(filename))
             attr = ""
             if meta.get("requires_python"):
                 attr = ' data-requires-python="%s"' % html.escape(meta["requires_python"], quote=True)
-            rows.append(
-                '    <a href="/packages/%s#sha256=%s"%s>%s</a><br/>'
-                % (urllib.parse.quote(filename), meta["sha256"], attr, html.escape(filename))
-            )
+            rows.append('    <a href="%s#sha256=%s"%s>%s</a><br/>' % (link, meta["sha256"], attr, html.escape(filename)))
         page = (
             "<!DOCTYPE html>\n<html>\n  <head><title>Links for %s</title></head>\n  <body>\n"
             "    <h1>Links for %s</h1>\n%s\n  </body>\n</html>\n" % (name, name, "\n".join(rows))
         )
         self.respond(200, page.encode("utf-8"), "text/html; charset=utf-8", user)
 
-    def package_file(self, filename, user):
-        path = self.server.index.find_file(filename)
+    def package_file(self, repo, source, filename, user):
+        path = repo.find_file(source, filename)
         if not path or not os.path.exists(path):
             return self.text(404, "Not Found: %s" % filename, user)
         with open(path, "rb") as f:
@@ -307,6 +395,10 @@ def main(argv=None):
                         help="an accepted password for user oauth2accesstoken, allowed everything (repeatable)")
     parser.add_argument("--iam-state", help="google_apis.py's state.json: stand-in tokens are accepted and IAM decides")
     parser.add_argument("--repository", help="with --iam-state: this repository's name, projects/P/locations/L/repositories/R")
+    parser.add_argument("--remote", action="append", default=[], metavar="NAME",
+                        help="a PyPI remote repository at /NAME/ (reads the stand-in's PyPI at /pypi/)")
+    parser.add_argument("--virtual", action="append", default=[], metavar="NAME=UPSTREAM:PRIORITY,...",
+                        help="a virtual repository at /NAME/; UPSTREAM is `standard` or a remote's NAME")
     args = parser.parse_args(argv)
     if not args.token and not args.iam_state:
         parser.error("give --token, or --iam-state with --repository")
@@ -319,6 +411,21 @@ def main(argv=None):
     server.iam_state = args.iam_state
     server.repository = args.repository
     server.index = Index(args.data_dir)
+    public = Repository(PUBLIC, "public", Index(os.path.join(args.data_dir, PUBLIC)), public=True)
+    repositories = {STANDARD: Repository(STANDARD, "standard", server.index), PUBLIC: public}
+    for name in args.remote:
+        repositories[name] = Repository(name, "remote", upstreams=[(0, PUBLIC, public)])
+    for spec in args.virtual:
+        name, _, ups = spec.partition("=")
+        upstreams = []
+        for up in ups.split(","):
+            key, _, priority = up.partition(":")
+            key = STANDARD if key == "standard" else key
+            if key not in repositories or repositories[key].mode not in ("standard", "remote"):
+                parser.error("--virtual %s: upstream %r is neither standard nor a --remote" % (spec, up))
+            upstreams.append((int(priority or 0), key, repositories[key]))
+        repositories[name] = Repository(name, "virtual", upstreams=upstreams)
+    server.repositories = repositories
     server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
     return serve(server, "pypi_index", args.port_file)
 

@@ -344,3 +344,13 @@ def test_setup_commands_are_state_aware_and_a_rerun_changes_nothing(start_server
     # The first run's real change bumped the project policy's etag; the rerun kept it.
     etags = json.load(open(data / "state.json"))["iamPolicies"]
     assert policy["etag"] == etags["projects/%s" % PROJECT]["etag"] != "ACAB"
+
+
+def test_function_build_installer_follows_the_buildpack():
+    """GoogleCloudPlatform/buildpacks pkg/python: uv from Python 3.14 unless GOOGLE_PYTHON_PACKAGE_MANAGER says otherwise."""
+    import google_apis
+
+    assert google_apis.python_installer({"runtime": "python313"}) == "pip"
+    assert google_apis.python_installer({"runtime": "python314"}) == "uv"
+    assert google_apis.python_installer({"runtime": "python314", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "pip"}}) == "pip"
+    assert google_apis.python_installer({"runtime": "python312", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "uv"}}) == "uv"

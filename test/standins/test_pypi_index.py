@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -249,3 +250,31 @@ def test_keyring_backend_with_pip(index, venv, venv_system_site, tmp_path):
     assert download(str(venv / "bin" / "python"), plain_url).returncode != 0
     result = download(str(venv / "bin" / "python"), user_url)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_remote_and_virtual_repositories_choose_by_priority_per_version(start_server, tmp_path):
+    """The private repository wins a version both upstreams have; other versions still show (as Google's do)."""
+    server = start_server("pypi_index.py", args=["--token", TOKEN, "--remote", "pypi-remote",
+                                                 "--virtual", "all=standard:100,pypi-remote:10"])
+    env = base_env(tmp_path / "home")
+    ours, _ = make_wheel(str(tmp_path / "ours"), "demo-pkg", "1.0.0")
+    theirs = [make_wheel(str(tmp_path / ("theirs-" + v)), "demo-pkg", v)[0] for v in ("1.0.0", "9.9.9")]
+    with open(ours, "ab") as f:
+        f.write(b"\0")  # our 1.0.0 differs from theirs, byte for byte
+    auth = ["-u", USER, "-p", TOKEN]
+    assert twine(["--repository-url", server.url, *auth, ours], env).returncode == 0
+    assert twine(["--repository-url", server.url + "pypi/", *auth, *theirs], env).returncode == 0
+    # Remote and virtual repositories take no uploads; PyPI's stand-in needs no auth to read.
+    refused = twine(["--repository-url", server.url + "all/", *auth, ours], env)
+    assert refused.returncode != 0 and "400" in refused.stdout + refused.stderr
+    assert get(server.url + "pypi/simple/demo-pkg/")[0] == 200
+    assert get(server.url + "pypi-remote/simple/demo-pkg/")[0] == 401
+    status, _, page = get(server.url + "all/simple/demo-pkg/", USER, TOKEN)
+    assert status == 200
+    links = sorted(l.split("#")[0] for l in re.findall(r'href="([^"]+)"', page.decode()))
+    assert links == ["/all/packages/demo_pkg-1.0.0-py3-none-any.whl", "/all/packages/pypi-remote/demo_pkg-9.9.9-py3-none-any.whl"]
+    status, _, body = get(server.url + "all/packages/demo_pkg-1.0.0-py3-none-any.whl", USER, TOKEN)
+    with open(ours, "rb") as f:
+        assert (status, body) == (200, f.read())
+    assert get(server.url + "all/simple/", USER, TOKEN)[2].count(b"demo-pkg") == 2
+    assert get(server.url + "all/simple/nothing/", USER, TOKEN)[0] == 404

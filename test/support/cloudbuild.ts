@@ -4,9 +4,10 @@
 // There is no Docker here: a step's image is not used, its command runs with the
 // host's tools. Only steps that install tooling from the internet may be replaced,
 // and each replacement carries the reason the test gives for it.
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadYaml } from './substitutions.js';
+import { loadYaml, mustMatchProblems } from './substitutions.js';
 import { run } from './tools.js';
 
 interface Step {
@@ -34,6 +35,12 @@ export interface BuildRun {
   builtIns: Record<string, string>;
   /** The trigger's substitutions, or `--substitutions` of a manual build. */
   substitutions?: Record<string, string>;
+  /**
+   * `trigger`: ALLOW_LOOSE, as trigger builds run (here an undefined name still stops
+   * the step, to catch it); `manual`: MUST_MATCH, as `gcloud builds submit` runs, which
+   * refuses the build before any step when the map and the template do not match.
+   */
+  mode?: 'trigger' | 'manual';
   /** The host's environment for every step (PATH with stand-ins, HOME, gcloud's). */
   env: NodeJS.ProcessEnv;
   /** Host commands for the entrypoints the steps name (e.g. python -> Debian's python3). */
@@ -93,30 +100,31 @@ export function resolveSubstitutions(
   return values;
 }
 
-export function runBuild(build: BuildRun): BuildResult {
+export class SubstitutionError extends Error {}
+
+interface PreparedStep {
+  id: string;
+  replaced?: string;
+  /** Absent: the step is skipped (a replacement without a command). */
+  command?: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Substitutions resolved and each step turned into the command the host runs. */
+function prepare(build: BuildRun): { steps: PreparedStep[]; values: Record<string, string> } {
   const config = loadYaml(path.join(build.workspace, build.config));
+  if (build.mode === 'manual') {
+    const problems = mustMatchProblems(config, build.substitutions);
+    if (problems.length > 0) throw new SubstitutionError(`invalid value for 'build.substitutions': ${problems.join('; ')}`);
+  }
   const values = resolveSubstitutions(config, build.builtIns, build.substitutions);
   mkdirSync(path.dirname(build.logFile), { recursive: true });
-  const log = (text: string) => appendFileSync(build.logFile, text);
-  const results: StepResult[] = [];
-  if (build.start) {
-    build.around?.('start', 'before');
-    const started = build.start();
-    build.around?.('start', 'after');
-    log(`--- build start as its service account\n${started.stderr}`);
-    if (started.status !== 0) {
-      results.push({ id: 'start', status: started.status, stdout: started.stdout, stderr: started.stderr });
-      return { ok: false, steps: results, substitutions: values };
-    }
-  }
-  for (const [index, raw] of ((config.steps ?? []) as Step[]).entries()) {
+  const steps = ((config.steps ?? []) as Step[]).map((raw, index): PreparedStep => {
     const id = raw.id ?? `step-${index}`;
     const replacement = build.replacements?.[id];
-    log(`--- step ${id}${replacement ? ` (replaced: ${replacement.reason})` : ''}\n`);
-    if (replacement && !replacement.command) {
-      results.push({ id, status: 0, stdout: '', stderr: '', replaced: replacement.reason });
-      continue;
-    }
+    const cwd = path.join(build.workspace, substitute(raw.dir ?? '', values));
+    if (replacement && !replacement.command) return { id, replaced: replacement.reason, cwd, env: build.env };
     if (!raw.entrypoint && !replacement) throw new Error(`step ${id} has no entrypoint; the runner needs one to know what to run`);
     const entrypoint = substitute(raw.entrypoint ?? '', values);
     const args = (raw.args ?? []).map((a) => substitute(a, values));
@@ -127,14 +135,75 @@ export function runBuild(build: BuildRun): BuildResult {
       }),
     );
     const command = replacement?.command ?? [build.entrypoints?.[entrypoint] ?? entrypoint, ...args];
-    const cwd = path.join(build.workspace, substitute(raw.dir ?? '', values));
-    build.around?.(id, 'before');
-    const result = run(command[0], command.slice(1), { cwd, env: { ...build.env, ...stepEnv } });
-    build.around?.(id, 'after');
+    return { id, replaced: replacement?.reason, command, cwd, env: { ...build.env, ...stepEnv } };
+  });
+  return { steps, values };
+}
+
+/** The build's start as its service account, if the test models it; false when it fails the build. */
+function started(build: BuildRun, results: StepResult[], log: (text: string) => void): boolean {
+  if (!build.start) return true;
+  build.around?.('start', 'before');
+  const result = build.start();
+  build.around?.('start', 'after');
+  log(`--- build start as its service account\n${result.stderr}`);
+  if (result.status === 0) return true;
+  results.push({ id: 'start', status: result.status, stdout: result.stdout, stderr: result.stderr });
+  return false;
+}
+
+export function runBuild(build: BuildRun): BuildResult {
+  const { steps, values } = prepare(build);
+  const log = (text: string) => appendFileSync(build.logFile, text);
+  const results: StepResult[] = [];
+  if (!started(build, results, log)) return { ok: false, steps: results, substitutions: values };
+  for (const step of steps) {
+    log(`--- step ${step.id}${step.replaced ? ` (replaced: ${step.replaced})` : ''}\n`);
+    if (!step.command) {
+      results.push({ id: step.id, status: 0, stdout: '', stderr: '', replaced: step.replaced });
+      continue;
+    }
+    build.around?.(step.id, 'before');
+    const result = run(step.command[0], step.command.slice(1), { cwd: step.cwd, env: step.env });
+    build.around?.(step.id, 'after');
     log(result.stdout + result.stderr);
-    results.push({ id, status: result.status, stdout: result.stdout, stderr: result.stderr, replaced: replacement?.reason });
+    results.push({ id: step.id, status: result.status, stdout: result.stdout, stderr: result.stderr, replaced: step.replaced });
     if (result.status !== 0) {
-      log(`--- step ${id} failed with ${result.status}\n`);
+      log(`--- step ${step.id} failed with ${result.status}\n`);
+      return { ok: false, steps: results, substitutions: values };
+    }
+  }
+  return { ok: true, steps: results, substitutions: values };
+}
+
+/** The same, with each step a child process that does not block the test: for builds that overlap, as a push's builds do. */
+export async function runBuildAsync(build: BuildRun, onStep?: (id: string) => void): Promise<BuildResult> {
+  const { steps, values } = prepare(build);
+  const log = (text: string) => appendFileSync(build.logFile, text);
+  const results: StepResult[] = [];
+  if (!started(build, results, log)) return { ok: false, steps: results, substitutions: values };
+  for (const step of steps) {
+    onStep?.(step.id);
+    log(`--- step ${step.id}${step.replaced ? ` (replaced: ${step.replaced})` : ''}\n`);
+    if (!step.command) {
+      results.push({ id: step.id, status: 0, stdout: '', stderr: '', replaced: step.replaced });
+      continue;
+    }
+    build.around?.(step.id, 'before');
+    const child = spawn(step.command[0], step.command.slice(1), { cwd: step.cwd, env: step.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => resolve(code));
+    });
+    build.around?.(step.id, 'after');
+    log(stdout + stderr);
+    results.push({ id: step.id, status, stdout, stderr, replaced: step.replaced });
+    if (status !== 0) {
+      log(`--- step ${step.id} failed with ${status}\n`);
       return { ok: false, steps: results, substitutions: values };
     }
   }

@@ -12,6 +12,9 @@ export const BUILT_INS = new Set([
   'TRIGGER_BUILD_CONFIG_PATH', 'SERVICE_ACCOUNT_EMAIL', 'SERVICE_ACCOUNT',
 ]);
 
+/** Built-ins a manual build (`gcloud builds submit`) has: no trigger, no commit, no branch. */
+export const MANUAL_BUILT_INS = new Set(['PROJECT_ID', 'BUILD_ID', 'PROJECT_NUMBER', 'LOCATION']);
+
 /** `$$` (a literal dollar), `${NAME}` or `$NAME`; anything else after a `$` is malformed. */
 const REFERENCE = /\$(\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|)/g;
 const VALID_NAME = /^(?:_[A-Z0-9_]+|[A-Z][A-Z0-9_]*)$/;
@@ -92,4 +95,81 @@ export function pipelines(dir: string, triggerFiles: readonly string[]): { confi
     const trigger = loadYaml(path.join(dir, file)) as TriggerFile['trigger'];
     return { config: path.join(dir, trigger.filename), trigger: { file, trigger } };
   });
+}
+
+/**
+ * Cloud Build's MUST_MATCH check, which manual builds (`gcloud builds submit`) run
+ * under: "fails the build if error in substitutions checks, like missing a
+ * substitution in the template or in the map" (Cloud Build API, Build.options
+ * substitutionOption). Google does not say whether a use inside another
+ * substitution's value counts as a use; this takes the strict reading: a key of the
+ * map counts as used only when a step (or another field outside `substitutions`)
+ * names it, so a config that passes here passes under either reading.
+ */
+export function mustMatchProblems(config: Record<string, unknown>, overrides: Record<string, string> = {}): string[] {
+  const own = (config.substitutions ?? {}) as Record<string, string>;
+  const map = { ...own, ...overrides };
+  const { substitutions: _values, ...template } = config;
+  const inTemplate = new Set<string>();
+  for (const [text, where] of substitutedStrings(template, '')) for (const ref of referencesIn(text, where)) inTemplate.add(ref.name);
+  const inValues = new Set<string>();
+  for (const [text, where] of substitutedStrings(map, '.substitutions')) for (const ref of referencesIn(text, where)) inValues.add(ref.name);
+  const problems: string[] = [];
+  for (const name of [...inTemplate, ...inValues]) {
+    if (!(name in map) && !MANUAL_BUILT_INS.has(name)) problems.push(`key in the template "${name}" is not matched in the substitution data`);
+  }
+  for (const name of Object.keys(map)) {
+    if (!inTemplate.has(name)) problems.push(`key "${name}" in the substitution data is not matched in the template`);
+  }
+  return [...new Set(problems)];
+}
+
+/** `gcloud builds submit --config=C [--substitutions=K=V,...]` lines of a README: each manual build it documents. */
+export function documentedManualBuilds(readme: string): { config: string; substitutions: Record<string, string> }[] {
+  return [...readme.matchAll(/^gcloud builds submit (.*)$/gm)].map((m) => {
+    const config = /--config=(\S+)/.exec(m[1])?.[1];
+    if (!config) throw new Error(`a documented manual build names no --config: ${m[0]}`);
+    const subs = /--substitutions=(\S+)/.exec(m[1])?.[1];
+    const substitutions = Object.fromEntries((subs ? subs.split(',') : []).map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    return { config, substitutions };
+  });
+}
+
+interface PipStep {
+  id?: string;
+  dir?: string;
+  args?: string[];
+}
+
+/**
+ * The `pip install` steps of a build config that do not pass `-c` with the
+ * repository's constraints file (resolved from the step's dir), and the packages
+ * each installs by bare name that the constraints file does not pin.
+ */
+export function pipInstallProblems(configFile: string, repoRoot: string, constraints = 'constraints.txt'): string[] {
+  const config = loadYaml(configFile);
+  const pinned = new Set(
+    readFileSync(path.join(repoRoot, constraints), 'utf8')
+      .split('\n')
+      .map((l) => /^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+$/.exec(l.trim())?.[1]?.toLowerCase().replace(/[-_.]+/g, '-'))
+      .filter((n): n is string => Boolean(n)),
+  );
+  const problems: string[] = [];
+  for (const step of (config.steps ?? []) as PipStep[]) {
+    const args = step.args ?? [];
+    const at = args.findIndex((a, i) => a === 'pip' && args[i + 1] === 'install');
+    if (at < 0) continue;
+    const rest = args.slice(at + 2);
+    const c = rest.findIndex((a) => a === '-c' || a === '--constraint');
+    const where = `${path.relative(repoRoot, configFile)} step ${step.id}`;
+    if (c < 0 || path.resolve(repoRoot, step.dir ?? '', rest[c + 1] ?? '') !== path.resolve(repoRoot, constraints)) {
+      problems.push(`${where}: pip install without -c ${constraints}`);
+      continue;
+    }
+    const named = rest.filter((a, i) => !a.startsWith('-') && !['-c', '--constraint', '-r'].includes(rest[i - 1]) && /^[A-Za-z][A-Za-z0-9._-]*$/.test(a));
+    for (const name of named) {
+      if (!pinned.has(name.toLowerCase().replace(/[-_.]+/g, '-'))) problems.push(`${where}: ${name} is not pinned in ${constraints}`);
+    }
+  }
+  return problems;
 }
