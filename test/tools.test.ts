@@ -5,23 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, COMBOS, functionNames, generate, listFiles, read, tempDir } from './support/generate.js';
 import { gcloudParse, ok, requirePython, run, which } from './support/tools.js';
 import { pipInstallProblems } from './support/substitutions.js';
-import { finishApp, pickValues } from '../dist/generators/core/answers.js';
-import { APP_OPTIONS } from '../dist/generators/core/options.js';
-import { buildModel } from '../dist/generators/core/model.js';
-import type { IndexLayout } from '../dist/generators/core/model.js';
-import { renderAll } from '../dist/generators/core/render.js';
 
-/** A repository rendered from the core with an index layout set directly (the flag that sets it is the option table's). */
-function renderWithIndex(index: IndexLayout | undefined): string {
-  const { answers } = finishApp(pickValues(APP_OPTIONS, { ...COMBOS[0].options, branch: 'main', functionRegion: 'europe-west1' }));
-  const model = buildModel({ ...answers, ...(index ? { index } : {}) } as typeof answers, [
-    { name: 'hello', runtime: 'python311', memory: '256Mi', timeout: '60s', entryPoint: 'handler', allowUnauthenticated: false },
-  ], '0.0.0');
+const BIN = path.resolve(import.meta.dirname, '../dist/bin/arpypi.js');
+
+/** A repository made by the bin with `--index LAYOUT` (none: the default). */
+function renderWithIndex(index: 'virtual' | 'private' | undefined): string {
   const out = tempDir(`index-${index ?? 'default'}`);
-  for (const f of renderAll(model)) {
-    mkdirSync(path.dirname(path.join(out, f.path)), { recursive: true });
-    writeFileSync(path.join(out, f.path), f.contents);
-  }
+  ok(process.execPath, [BIN, '--project-id', 'acme-prod-1', '--github-owner', 'acme', '--package-name', 'Acme.Utils', '--function', 'hello', ...(index ? ['--index', index] : []), '--yes'], { cwd: out });
   return out;
 }
 

@@ -3,7 +3,7 @@
 import { APP_OPTIONS, FUNCTION_NAME, FUNCTION_OPTIONS } from './options.js';
 import type { DefaultContext, OptionSpec } from './options.js';
 import * as rules from './rules.js';
-import type { AuthMode } from './rules.js';
+import type { AuthMode, IndexLayout } from './rules.js';
 
 /** Bad input: its message is meant for the user as is, one sentence per problem. */
 export class UsageError extends Error {
@@ -24,6 +24,7 @@ export interface AppAnswers {
   pythonVersion: string;
   functionRegion: string;
   auth: AuthMode;
+  index: IndexLayout;
 }
 
 export interface FunctionAnswers {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
 import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
 import { importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
+import type { IndexLayout } from './rules.js';
 
 export type TriggerKind = 'http' | 'topic' | 'bucket';
 
@@ -32,8 +33,6 @@ export interface FunctionModel extends FunctionAnswers {
   triggerLabel: string;
 }
 
-/** How pip reaches the package: `virtual` (one index: the private repository first, PyPI behind it) or `private` (the private repository beside PyPI). */
-export type IndexLayout = 'virtual' | 'private';
 
 export interface Model extends AppAnswers {
   index: IndexLayout;
@@ -144,7 +143,7 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion));
-  const index: IndexLayout = (answers as AppAnswers & { index?: IndexLayout }).index ?? 'virtual';
+  const index: IndexLayout = answers.index;
   const virtualRepository = derivedRepositoryId(answers.repository, 'index');
   const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;
   const model: Omit<Model, 'triggerFiles'> = {

@@ -104,6 +104,16 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
     default: () => 'native',
   },
   {
+    key: 'index', flag: 'index', type: 'string',
+    description: 'What pip reads: virtual (one index, the private repository first and PyPI behind it) or private (the private repository beside PyPI; see the generated README\'s warning)',
+    message: 'Python index layout', choices: rules.INDEX_LAYOUTS, check: rules.index,
+    explain: {
+      virtual: 'one virtual repository: your private packages first, PyPI behind them (recommended)',
+      private: 'your private repository as an extra index beside PyPI: a public package of the same name can win',
+    },
+    default: () => 'virtual',
+  },
+  {
     key: 'function', flag: 'function', type: 'string', optional: true,
     description: 'Name of a first function to add now (optional)',
     check: rules.functionName,

@@ -30,6 +30,9 @@ export const SUGGESTED_FUNCTION_REGION: Readonly<Record<string, string>> = { us:
 export const PYTHON_VERSIONS = ['3.11', '3.12', '3.13', '3.14'] as const;
 export const DEPRECATED_PYTHON_VERSIONS = ['3.10'] as const;
 
+export const INDEX_LAYOUTS = ['virtual', 'private'] as const;
+export type IndexLayout = (typeof INDEX_LAYOUTS)[number];
+
 export const AUTH_MODES = ['native', 'token'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
@@ -105,6 +108,11 @@ export const runtime: Check = (v) => {
     ? null
     : 'is not a supported Cloud Functions Python runtime; use python311, python312, python313 or python314';
 };
+
+export const index: Check = (v) =>
+  (INDEX_LAYOUTS as readonly string[]).includes(v)
+    ? null
+    : 'is not an index layout; use virtual (pip reads one virtual repository: the private one first, PyPI behind it) or private (the private repository beside PyPI with --extra-index-url, open to dependency confusion)';
 
 export const auth: Check = (v) =>
   (AUTH_MODES as readonly string[]).includes(v)

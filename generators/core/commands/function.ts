@@ -18,7 +18,9 @@ function repositoryAnswers(ctx: CommandContext, stored: Record<string, unknown>)
       `No repository made by this generator here (${ctx.root} has no .yo-rc.json with its answers); run arpypi (or yo arpypi) first, or run this in that repository's root.`,
     );
   }
-  return finishApp(pickValues(APP_OPTIONS, stored)).answers;
+  // Answers a repository made by an older version lacks take today's defaults (--index: virtual).
+  const { values } = withDefaults(APP_OPTIONS.filter((o) => o.key !== 'function'), pickValues(APP_OPTIONS, stored), ctx.defaults);
+  return finishApp(values).answers;
 }
 
 const exists = (name: string): string => `The function "${name}" exists already (functions/${name}); choose another name.`;
