@@ -40,7 +40,7 @@ async function answerWithOneMistake(dir: string, t: ReturnType<typeof terminal>,
   await t.waitFor('"mars1" is not an Artifact Registry location; use a region such as us-east4 or europe-west1, or a multi-region: us, europe, asia.');
   // yo's prompt keeps the refused text on the line; the bin asks afresh.
   t.keys(...(clearTyped ? Array(5).fill('BSpace') : []), 'europe-west1', 'Enter');
-  for (const question of ['Artifact Registry repository id', 'GitHub repository name', 'Branch that releases and deploys', 'Python version', 'Cloud Functions region', 'How function builds authenticate']) {
+  for (const question of ['Artifact Registry repository id', 'GitHub repository name', 'Branch that releases and deploys', 'Python version', 'Cloud Functions region', 'How function builds authenticate', 'Python index layout']) {
     await t.waitFor(question);
     t.keys('Enter');
   }
@@ -48,7 +48,7 @@ async function answerWithOneMistake(dir: string, t: ReturnType<typeof terminal>,
   return JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi'];
 }
 
-const EXPECTED = { region: 'europe-west1', functionRegion: 'europe-west1', repository: 'python-packages', auth: 'native', pythonVersion: '3.12' };
+const EXPECTED = { region: 'europe-west1', functionRegion: 'europe-west1', repository: 'python-packages', auth: 'native', pythonVersion: '3.12', index: 'virtual' };
 
 describe('interactive prompts', () => {
   afterAll(() => {
@@ -120,6 +120,8 @@ describe('interactive prompts', () => {
     const screen = await t.waitFor('How function builds authenticate');
     expect(screen).toContain("native: the function build's own service account reads the repository (recommended)");
     expect(screen).toContain('token: a short-lived access token is written into requirements.txt at deploy time');
+    t.keys('Enter');
+    await t.waitFor('Python index layout');
     t.keys('Enter');
     expect(await t.waitFor(/EXIT=\d+/)).toContain('EXIT=0');
     expect(JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi']).toMatchObject({ region: 'europe', functionRegion: 'europe-west1', githubOwner: 'acme' });
