@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
 import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
-import { importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
+import { byText, importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
 import type { IndexLayout } from './rules.js';
 
 export type TriggerKind = 'http' | 'topic' | 'bucket';
@@ -142,7 +142,7 @@ function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: s
 export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], generatorVersion: string): Model {
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
-  const fns = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion));
+  const fns = [...functions].sort((a, b) => byText(a.name, b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion));
   const index: IndexLayout = answers.index;
   const virtualRepository = derivedRepositoryId(answers.repository, 'index');
   const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;

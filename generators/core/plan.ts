@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { merge, mergeDiff3 } from 'node-diff3';
 import type { Bases } from './bases.js';
 import type { RenderedFile } from './render.js';
+import { byText } from './rules.js';
 
 export type Action =
   | 'create' // missing: written
@@ -62,7 +63,7 @@ export function planWrites(
 /** The hash of each file's render, which later runs compare the disk with; sorted as Yeoman's storage would keep it. */
 export function recordedAfter(planned: readonly PlannedFile[]): Record<string, string> {
   return Object.fromEntries(
-    planned.map((f) => [f.path, hashOf(f.contents)] as const).sort(([a], [b]) => a.localeCompare(b)),
+    planned.map((f) => [f.path, hashOf(f.contents)] as const).sort(([a], [b]) => byText(a, b)),
   );
 }
 

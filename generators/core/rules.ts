@@ -180,3 +180,9 @@ export const normalizedName = (name: string): string => name.replace(/[-_.]+/g, 
 export const importName = (name: string): string => name.replace(/[-.]+/g, '_').toLowerCase();
 
 export const runtimeFor = (version: string): string => `python${version.replace('.', '')}`;
+
+/**
+ * Order by UTF-16 code units: stable across machines and locales, and free of the ICU
+ * start-up (some 10 ms of every run) that localeCompare costs.
+ */
+export const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

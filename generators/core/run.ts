@@ -23,6 +23,7 @@ import { renderAll } from './render.js';
 import { report } from './report.js';
 import { assertStoredValid, checkRecordedVersion, storedFiles } from './stored.js';
 import { formatYoRc, readYoRc, STORE_KEY, storeOf, YO_RC } from './yo-rc.js';
+import { byText } from './rules.js';
 
 export interface CommandContext {
   root: string;
@@ -144,7 +145,7 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
   const removals = planRemovals(rendered, readDisk, recorded);
 
   const store: Record<string, unknown> = { ...stored, ...decision.app, version: generatorVersion };
-  store.functions = Object.fromEntries([...decision.functions].sort((a, b) => a.name.localeCompare(b.name)).map((fn) => [fn.name, fn]));
+  store.functions = Object.fromEntries([...decision.functions].sort((a, b) => byText(a.name, b.name)).map((fn) => [fn.name, fn]));
   if (decision.functions.length === 0) delete store.functions;
   store.files = recordedAfter(files);
   const basesText = existsSync(path.join(root, BASES_FILE)) ? readFileSync(path.join(root, BASES_FILE)) : undefined;
