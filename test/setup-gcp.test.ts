@@ -167,7 +167,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       `${project} roles/logging.logWriter ${fnBuild}`,
       `${project} roles/artifactregistry.writer ${fnBuild} if resource.name == "projects/${PROJECT}/locations/us-east4/repositories/gcf-artifacts"`,
       `${project} roles/storage.objectViewer ${fnBuild} if resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-east4/")`,
-      // native mode: the function builds' pip reads the private package
+      // the function builds' pip reads the index (both modes: the buildpack's .netrc wins over the URL's token)
       `${repositoryName} roles/artifactregistry.reader ${fnBuild}`,
       ...Object.entries(triggerAccounts).map(([n, a]) => `${project} roles/run.invoker serviceAccount:${a} if resource.name == "${service(n)}"`),
       `${project} roles/eventarc.eventReceiver serviceAccount:${triggerAccounts['on-upload']}`,
@@ -325,7 +325,6 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const ev = triggerAccounts['on-upload'];
     const fn = runtimeAccounts['on-upload'];
     const reader = `arpypi-reader@${PROJECT}.iam.gserviceaccount.com`;
-    const fnBuild = `serviceAccount:${fnBuildAccount}`;
     const token = tempDir('setup-gcp-token');
     await runApp(token, { ...APP_OPTIONS, auth: 'token' });
     await runFunction(token, 'on-order', MORE[0].options);
@@ -334,7 +333,6 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(toToken.status, show(toToken)).toBe(0);
     const kept = toToken.stdout.split('\n').filter((l) => l.includes('stale, kept')).map((l) => l.replace('setup-gcp: stale, kept (run with --prune to remove): ', ''));
     expect(kept.sort()).toEqual([
-      `roles/artifactregistry.reader on repository py-internal for ${fnBuild}`,
       `roles/eventarc.eventReceiver on project ${PROJECT} for serviceAccount:${ev}`,
       `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev} where resource.name == "${service('on-upload')}"`,
       'the trigger fn-on-upload',
