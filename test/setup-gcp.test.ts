@@ -123,6 +123,8 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     'storage', // bucket functions
   ].map((a) => `${a}.googleapis.com`).sort();
   const repositoryName = `projects/${PROJECT}/locations/us/repositories/py-internal`;
+  /** The virtual repository pip reads (the private one first, then PyPI). */
+  const indexName = `projects/${PROJECT}/locations/us/repositories/py-internal-index`;
   const service = (name: string) => `projects/${PROJECT}/locations/us-east4/services/${name}`;
   const deployArgs = (name: string): string[] => parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
   const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -168,7 +170,9 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       `${project} roles/artifactregistry.writer ${fnBuild} if resource.name == "projects/${PROJECT}/locations/us-east4/repositories/gcf-artifacts"`,
       `${project} roles/storage.objectViewer ${fnBuild} if resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-east4/")`,
       // the function builds' pip reads the index (both modes: the buildpack's .netrc wins over the URL's token)
-      `${repositoryName} roles/artifactregistry.reader ${fnBuild}`,
+      `${indexName} roles/artifactregistry.reader ${fnBuild}`,
+      // the pull-request checks install each function's requirements from the index
+      `${indexName} roles/artifactregistry.reader serviceAccount:${prAccount}`,
       ...Object.entries(triggerAccounts).map(([n, a]) => `${project} roles/run.invoker serviceAccount:${a} if resource.name == "${service(n)}"`),
       `${project} roles/eventarc.eventReceiver serviceAccount:${triggerAccounts['on-upload']}`,
       `${project} roles/pubsub.publisher serviceAccount:service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`,
@@ -341,7 +345,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     ].sort());
     const mid = load();
     const readerBindings = [
-      `${repositoryName} roles/artifactregistry.reader serviceAccount:${reader}`,
+      `${indexName} roles/artifactregistry.reader serviceAccount:${reader}`,
       `${project}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
     ].sort();
     expect(bindings(mid).filter((b) => !bindings(before).includes(b)).sort()).toEqual(readerBindings);
@@ -355,7 +359,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(dry.status, show(dry)).toBe(0);
     const removals = dry.stdout.split('# == Prune')[1].trim().split('\n').slice(1);
     expect(removals.sort()).toEqual([
-      `gcloud artifacts repositories remove-iam-policy-binding py-internal --location=us --project=${PROJECT} --member=serviceAccount:${reader} --role=roles/artifactregistry.reader --condition=None --format=none  # change`,
+      `gcloud artifacts repositories remove-iam-policy-binding py-internal-index --location=us --project=${PROJECT} --member=serviceAccount:${reader} --role=roles/artifactregistry.reader --condition=None --format=none  # change`,
       `gcloud builds triggers delete fn-on-upload --project=${PROJECT} --region=global --quiet  # change`,
       `gcloud iam service-accounts delete ${ev} --project=${PROJECT} --quiet  # change`,
       `gcloud iam service-accounts delete ${fn} --project=${PROJECT} --quiet  # change`,
