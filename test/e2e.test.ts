@@ -9,11 +9,18 @@
 // with the bindings that granted it; each binding setup-gcp.sh made must be the only
 // grant of some check of some step (so removing it fails that step with 403), and a
 // sample of bindings is removed for real and the step re-run.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//
+// Supply chain: pip reads one index, the virtual repository over the private one and a
+// PyPI remote; a stranger's versions of the package's name on the stand-in's PyPI never
+// reach a function; a deploy waits for the version its push releases; Python 3.14
+// functions build with pip, the installer that gets the repository's credentials.
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveSubstitutions, runBuild } from './support/cloudbuild.js';
+import { resolveSubstitutions, runBuild, runBuildAsync } from './support/cloudbuild.js';
 import type { BuildResult, BuildRun } from './support/cloudbuild.js';
 import { generate, listFiles, read, ROOT, tempDir } from './support/generate.js';
 import type { Combo } from './support/generate.js';
@@ -23,13 +30,22 @@ import { ok, requirePython, run } from './support/tools.js';
 
 const PROJECT = 'acme-e2e-1';
 const PROJECT_NUMBER = '123456789012';
-const REPOSITORY = `projects/${PROJECT}/locations/europe-west1/repositories/py-e2e`;
+/** The repositories of the index layout, as setup-gcp.sh names them. */
+const PRIVATE = 'py-e2e';
+const REMOTE = 'py-e2e-pypi';
+const VIRTUAL = 'py-e2e-index';
+const REPOSITORY = `projects/${PROJECT}/locations/europe-west1/repositories/${PRIVATE}`;
+const INDEX_REPOSITORY = `projects/${PROJECT}/locations/europe-west1/repositories/${VIRTUAL}`;
+/** The package as PyPI names it (PEP 503). */
+const PROJECT_NAME = 'acme-e2e-utils';
 const OWNER = 'user:owner@example.com';
 const sa = (id: string) => `serviceAccount:${id}@${PROJECT}.iam.gserviceaccount.com`;
 const BUILD = sa('arpypi-build');
 const PR = sa('arpypi-pr');
 const FN_BUILD = sa('arpypi-fn-build');
 const READER = sa('arpypi-reader');
+/** Anyone at all: publishes on the stand-in's PyPI, as anyone may publish any free name there. */
+const STRANGER = 'user:stranger@example.com';
 /** The reader's token as the stand-in mints it on impersonation: characters that break naive templating. */
 const TOKEN = tokenFor(READER, 'impersonated&|\\+=');
 const ENCODED = encodeURIComponent(TOKEN).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -46,9 +62,10 @@ const combo = (auth: 'token' | 'native'): Combo => ({
     projectId: PROJECT, region: 'europe-west1', repository: 'py-e2e', githubOwner: 'acme', githubRepo: 'mono',
     packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello',
   },
-  // Event functions once, in native mode (their deploys differ in the trigger only); a public function in token mode.
+  // Event functions once, in native mode (their deploys differ in the trigger only), one of them on
+  // Python 3.14, whose buildpack installs with uv unless told otherwise; a public function in token mode.
   more: auth === 'native'
-    ? [{ name: 'orders-sync', options: { trigger: 'topic:orders' } }, { name: 'uploads', options: { trigger: 'bucket:acme-uploads' } }]
+    ? [{ name: 'orders-sync', options: { trigger: 'topic:orders', runtime: 'python314' } }, { name: 'uploads', options: { trigger: 'bucket:acme-uploads' } }]
     : [{ name: 'open-api', options: { allowUnauthenticated: true } }],
 });
 
@@ -86,13 +103,14 @@ function generalise(text: string, functions: string[]): string {
     .replace(/^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/, 'Pub/Sub service agent')
     .replace(/^serviceAccount:/, '');
   for (const name of [...functions].sort((a, b) => b.length - a.length)) {
-    out = out.replaceAll(`fn-${name}`, 'fn-NAME').replaceAll(`ev-${name}`, 'ev-NAME').replace(new RegExp(` ${name}( |$)`, 'g'), ' NAME$1');
+    out = out.replaceAll(`fn-${name}`, 'fn-NAME').replaceAll(`ev-${name}`, 'ev-NAME').replaceAll(`install-${name}`, 'install-NAME').replace(new RegExp(` ${name}( |$)`, 'g'), ' NAME$1');
   }
   return out;
 }
 
 function where(b: Binding, functions: string[]): string {
   if (b.resource === REPOSITORY) return 'the Python repository';
+  if (b.resource === INDEX_REPOSITORY) return 'the virtual repository pip reads';
   if (b.resource === `projects/${PROJECT}`) return b.title ? `project, under the condition "${generalise(b.title, functions)}"` : 'project';
   const account = /serviceAccounts\/(.*)$/.exec(b.resource);
   if (account) return `the account ${generalise(account[1], functions)}`;
@@ -111,8 +129,11 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
     projects: { [PROJECT]: { projectNumber: PROJECT_NUMBER, createTime: auth === 'native' ? '2020-06-01T00:00:00.000Z' : '2024-01-01T00:00:00.000Z' } },
     buckets: { 'acme-uploads': { location: 'EUROPE-WEST1', projectNumber: PROJECT_NUMBER } },
   }));
-  const google = await startStandin('google_apis.py', [], googleData);
-  const index = await startStandin('pypi_index.py', ['--iam-state', path.join(googleData, 'state.json'), '--repository', REPOSITORY]);
+  // Function builds install requirements.txt as Google's buildpack does; its pip path gets the build account's credential.
+  const google = await startStandin('google_apis.py', ['--function-builds', tokenFor(FN_BUILD)], googleData);
+  // The private repository, a PyPI remote one and the virtual one over both, as setup-gcp.sh makes them.
+  const index = await startStandin('pypi_index.py', ['--iam-state', path.join(googleData, 'state.json'), '--repository', REPOSITORY,
+    '--remote', REMOTE, '--virtual', `${VIRTUAL}=standard:100,${REMOTE}:10`]);
   const ownerEnv = {
     ...gcloudEnvFor(google, PROJECT),
     HOME: tempDir('home'),
@@ -120,6 +141,8 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
     PYTHON_KEYRING_BACKEND: 'ar_standin_keyring.StandinBackend',
     PIP_CONFIG_FILE: '/dev/null',
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    // How often a deploy asks whether its version is released (10 s in Cloud Build).
+    RELEASE_POLL_SECONDS: '0.3',
   };
   const setup = await runSetup(repo, [], ownerEnv);
   if (setup.status !== 0) throw new Error(`setup-gcp.sh failed:\n${setup.stdout}${setup.stderr}`);
@@ -173,39 +196,77 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     return result;
   };
 
-  const build = (config: string, trigger: string, extra: Partial<BuildRun> = {}, asMember?: string): BuildResult => {
+  /**
+   * A trigger's build as its service account, the repository URLs pointed at the stand-in (the seam).
+   * RECORD files each step's permission checks; builds that overlap leave it off, since then
+   * another build's requests would be filed under this one's steps.
+   */
+  const buildRun = (config: string, trigger: string, extra: Partial<BuildRun> = {}, record = true): BuildRun => {
     const triggerFile = parse(read(repo, trigger));
-    const member = asMember ?? `serviceAccount:${String(triggerFile.serviceAccount).split('/').pop()}`;
+    const member = `serviceAccount:${String(triggerFile.serviceAccount).split('/').pop()}`;
     const env = envAs(member);
     const pipeline = String(triggerFile.name);
+    const declared = Object.keys(parse(read(repo, config)).substitutions ?? {});
+    const seams = Object.fromEntries(Object.entries({ _PYPI_URL: index.url, _INDEX_URL: `${index.url}${VIRTUAL}/` }).filter(([k]) => declared.includes(k)));
     let marks: number[] = [];
-    const result = runBuild({
+    return {
       workspace: repo,
       config,
       builtIns: { PROJECT_ID: PROJECT, PROJECT_NUMBER, BUILD_ID: `b-${Date.now()}`, LOCATION: 'global', BRANCH_NAME: 'main' },
-      substitutions: { ...triggerFile.substitutions, _PYPI_URL: index.url },
+      substitutions: { ...triggerFile.substitutions, ...seams },
       env,
-      entrypoints: { python },
+      entrypoints: { python, python3: python },
       replacements: { 'install-tools': INSTALL_TOOLS },
       logFile: path.join(logDir, `${pipeline}-${Date.now()}.log`),
       // Cloud Build writes the build's log to Cloud Logging as its service account (CLOUD_LOGGING_ONLY).
       start: () => run('gcloud', ['logging', 'write', 'cloudbuild', `build of ${pipeline}`, `--project=${PROJECT}`], { env }),
-      around: (id, phase) => {
+      around: record ? (id, phase) => {
         if (phase === 'before') marks = counts();
         else {
-          const checks = [...iamChecks(google.requests().slice(marks[0])), ...iamChecks(index.requests().slice(marks[1]))];
+          // The index's checks during a deploy are the function build's pip, on the deploy's behalf.
+          const checks = [...iamChecks(google.requests().slice(marks[0])),
+            ...iamChecks(index.requests().slice(marks[1])).map((c) => (id === 'deploy' ? { ...c, by: c.by ?? 'function build' } : c))];
           for (const by of new Set(checks.map((c) => c.by))) {
             const label = id === 'start' ? 'start (the build log)' : id;
             steps.push({ step: `${pipeline}: ${label}${by ? ` (${by})` : ''}`, checks: checks.filter((c) => c.by === by) });
           }
         }
-      },
+      } : undefined,
       ...extra,
-    });
+    };
+  };
+  const build = (config: string, trigger: string, extra: Partial<BuildRun> = {}, record = true): BuildResult => {
+    freshCheckout();
+    const result = runBuild(buildRun(config, trigger, extra, record));
     for (const step of result.steps) printed.push(step.stdout, step.stderr);
     return result;
   };
-  const uploads = () => index.requests().filter((r) => r.method === 'POST' && (r as { upload?: unknown }).upload);
+  /** Files that reached the private repository (uploads to the stand-in's PyPI are not releases). */
+  const uploads = () => index.requests().filter((r) => r.method === 'POST' && r.path === '/' && (r as { upload?: unknown }).upload && r.status === 200);
+  /** What a build's checkout lacks: the previous builds' dist/ (Cloud Build starts each build from the commit). */
+  const freshCheckout = () => {
+    for (const d of ['package/dist', 'package/build']) rmSync(path.join(repo, d), { recursive: true, force: true });
+  };
+  const commit = (message: string) => {
+    ok('git', ['-C', repo, 'add', '-A']);
+    ok('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', message]);
+  };
+  /** The stand-in's record of each function build: installer, credentials, what it downloaded. */
+  const functionBuilds = (from = 0) => google.requests().slice(from)
+    .filter((r) => r.functionBuild)
+    .map((r) => r.functionBuild as { installer: string; credentials: boolean; downloaded: string[]; status: number; output?: string; sha256?: Record<string, string> });
+  const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+  /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may. */
+  const publishOnPypi = (name: string, version: string) => {
+    const out = tempDir('pypi-upload');
+    ok(python, ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); from conftest import make_wheel; make_wheel(*sys.argv[2:])', STANDINS, out, name, version]);
+    ok('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', `${index.url}pypi/`, '-u', 'oauth2accesstoken', '-p', tokenFor(STRANGER),
+      ...readdirSync(out).filter((f) => f.endsWith('.whl')).map((f) => path.join(out, f))], { env: { ...ownerEnv, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
+  };
+  /** The wheel of the first release, kept for uploads that must be refused (a build's checkout has no dist/). */
+  let releasedWheel = '';
+  /** The function build of orders-sync (Python 3.14), deployed with the event functions. */
+  let orders314: unknown;
   const show = (r: BuildResult) => r.steps.map((s) => `${s.id}: ${s.status}\n${s.stdout}${s.stderr}`).join('\n');
 
   // Both setups run side by side with the rest of the suite: on a loaded 2-core machine that can take minutes.
@@ -219,37 +280,64 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     await google?.stop();
   });
 
-  it('1. release, as arpypi-build: tests, builds, uploads with twine; the index serves it; a second release without a bump stops before upload', () => {
+  it('1. release, as arpypi-build: tests, builds, uploads with twine; the index serves it; a release of changed code without a bump stops before upload; a change of tests or docs alone passes', () => {
     const first = build('package/cloudbuild.yaml', 'triggers/package.yaml');
     expect(first.steps.map((s) => [s.id, s.status]), show(first)).toEqual([
       ['install-tools', 0], ['test', 0], ['build', 0], ['check-dist', 0], ['check-version-unpublished', 0], ['upload', 0],
     ]);
     expect(first.substitutions._PYPI_URL).toBe(index.url);
-    // Without the test's override, the same seam names the real repository.
-    for (const config of ['package/cloudbuild.yaml', 'functions/hello/cloudbuild.yaml']) {
-      const values = resolveSubstitutions(parse(read(repo, config)), { PROJECT_ID: PROJECT }, parse(read(repo, 'triggers/package.yaml')).substitutions);
-      expect(values._PYPI_URL, config).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/py-e2e/`);
+    releasedWheel = path.join(tempDir('released'), readdirSync(path.join(repo, 'package/dist')).find((f) => f.endsWith('.whl'))!);
+    writeFileSync(releasedWheel, readFileSync(path.join(repo, 'package/dist', path.basename(releasedWheel))));
+    // Without the test's override, the same seams name the real repositories.
+    for (const [config, trigger] of [['package/cloudbuild.yaml', 'triggers/package.yaml'], ['functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml']]) {
+      const values = resolveSubstitutions(parse(read(repo, config)), { PROJECT_ID: PROJECT }, parse(read(repo, trigger)).substitutions);
+      expect(values._PYPI_URL, config).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/${PRIVATE}/`);
+      if (config.startsWith('functions/')) expect(values._INDEX_URL).toBe(`https://europe-west1-python.pkg.dev/${PROJECT}/${VIRTUAL}/`);
     }
     expect(uploads().map((r) => [r.status, r.identity])).toEqual([[200, BUILD], [200, BUILD]]);
-    const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${tokenFor(BUILD)}`, `${index.url}simple/acme-e2e-utils/`]);
+    const simple = run('curl', ['-sf', '-u', `oauth2accesstoken:${tokenFor(BUILD)}`, `${index.url}simple/${PROJECT_NAME}/`]);
     expect(simple.stdout).toMatch(/acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl/i);
 
-    const again = build('package/cloudbuild.yaml', 'triggers/package.yaml');
-    expect(again.ok).toBe(false);
-    const last = again.steps.at(-1)!;
+    // Dependency confusion from here on: a stranger publishes the package's name on PyPI,
+    // a higher version and the same version. Every deploy and install below must still get ours.
+    publishOnPypi('Acme.E2E-Utils', '9.9.9');
+    publishOnPypi('Acme.E2E-Utils', '0.1.0');
+
+    // What follows does not depend on the auth mode: once, in native mode.
+    if (auth === 'token') return;
+    // A push that touched only tests or docs (or a re-run): nothing new, no failure.
+    const testFile = 'package/tests/test_acme_e2e_utils.py';
+    writeFileSync(path.join(repo, testFile), `${read(repo, testFile)}\n\ndef test_added_later():\n    assert True\n`);
+    appendFileSync(path.join(repo, 'package/README.md'), '\nMore words about the package.\n');
+    commit('tests and docs only');
+    const docs = build('package/cloudbuild.yaml', 'triggers/package.yaml');
+    expect(docs.ok, show(docs)).toBe(true);
+    expect(docs.steps.find((s) => s.id === 'check-version-unpublished')!.stdout).toContain('is published with the same code; nothing new to release');
+    expect(uploads()).toHaveLength(2);
+
+    // Changed code under the published version: stopped before the upload, with what to do.
+    const init = 'package/src/acme_e2e_utils/__init__.py';
+    const source = read(repo, init);
+    writeFileSync(path.join(repo, init), `${source}\n\ndef farewell(name: str) -> str:\n    return f"Goodbye, {name}!"\n`);
+    const changed = build('package/cloudbuild.yaml', 'triggers/package.yaml');
+    writeFileSync(path.join(repo, init), source);
+    expect(changed.ok).toBe(false);
+    const last = changed.steps.at(-1)!;
     expect(last.id).toBe('check-version-unpublished');
-    expect(last.stderr).toContain('is already published; bump __version__ in package/src/acme_e2e_utils/__init__.py and release again');
+    expect(last.stderr).toContain('is already published with other code; bump __version__ in package/src/acme_e2e_utils/__init__.py and release again');
     expect(uploads()).toHaveLength(2);
   });
 
-  it('2. deploy, as arpypi-build: renders requirements.txt and deploys with the real gcloud; the function builds as arpypi-fn-build', () => {
+  it('2. deploy, as arpypi-build: renders requirements.txt (one index, the pinned version), waits for the release, deploys with the real gcloud; the function builds as arpypi-fn-build, with pip', () => {
     const result = build('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml');
-    expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([['prepare-requirements', 0], ['deploy', 0]]);
+    expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 0]]);
+    expect(result.steps[1].stdout).toContain(`${PROJECT_NAME}==0.1.0 is in ${PRIVATE} in europe-west1`);
     const rendered = read(repo, 'functions/hello/requirements.txt');
     const base = index.url.replace('http://', '');
-    expect(rendered).toContain(
-      auth === 'token' ? `--extra-index-url http://oauth2accesstoken:${ENCODED}@${base}simple/` : `--extra-index-url ${index.url}simple/`,
-    );
+    expect(rendered.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+      auth === 'token' ? `--index-url http://oauth2accesstoken:${ENCODED}@${base}${VIRTUAL}/simple/` : `--index-url ${index.url}${VIRTUAL}/simple/`,
+      'Acme.E2E-Utils==0.1.0',
+    ]);
     const requests = google.requests();
     if (auth === 'token') {
       // The token is the reader's, minted by impersonation as the build account; never the build account's own.
@@ -265,11 +353,30 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     expect(create!.identity).toBe(BUILD);
     const body = create!.body as { buildConfig: Record<string, unknown>; eventTrigger?: unknown; serviceConfig: Record<string, unknown> };
     expect(create!.query).toMatchObject({ functionId: 'hello' });
-    expect(body.buildConfig).toMatchObject({ runtime: 'python311', entryPoint: 'handler', serviceAccount: `projects/${PROJECT}/serviceAccounts/${FN_BUILD.split(':')[1]}` });
+    expect(body.buildConfig).toMatchObject({
+      runtime: 'python311', entryPoint: 'handler', serviceAccount: `projects/${PROJECT}/serviceAccounts/${FN_BUILD.split(':')[1]}`,
+      environmentVariables: { GOOGLE_PYTHON_PACKAGE_MANAGER: 'pip' },
+    });
     expect(body.eventTrigger).toBeUndefined();
     expect(body.serviceConfig).toMatchObject({ availableMemory: '256Mi', timeoutSeconds: 60, serviceAccountEmail: sa('fn-hello').split(':')[1] });
     // A private function: gcloud touched no invoker policy.
     expect(requests.filter((r) => String(r.rpc).endsWith('IamPolicy') && r.identity === BUILD)).toEqual([]);
+    // PyPI has a 9.9.9 and its own 0.1.0 of this name (test 1): the build downloaded our 0.1.0. It read the
+    // virtual repository's page as arpypi-fn-build (native) or with the reader's token (token), and the file
+    // as arpypi-fn-build in both modes: the buildpack's .netrc wins over the index URL's token for the files.
+    const [fnBuild] = functionBuilds();
+    expect(fnBuild, JSON.stringify(functionBuilds())).toMatchObject({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl$/i)] });
+    expect(fnBuild.sha256?.[fnBuild.downloaded[0]]).toBe(sha256(path.join(index.dataDir, 'packages', fnBuild.downloaded[0])));
+    const read0 = index.requests().filter((r) => r.method === 'GET' && r.path.startsWith(`/${VIRTUAL}/packages/`)).at(-1);
+    expect(read0).toMatchObject({ status: 200, identity: FN_BUILD });
+    const page = index.requests().filter((r) => r.method === 'GET' && r.path === `/${VIRTUAL}/simple/${PROJECT_NAME}/`).at(-1);
+    expect(page).toMatchObject({ status: 200, identity: auth === 'native' ? FN_BUILD : READER });
+    if (auth === 'native') {
+      // The generated README's way to find the deployed function answers with its URL.
+      const describe = /\$\((gcloud functions describe hello [^\n]*?')\)/.exec(read(repo, 'README.md'))![1];
+      const uri = ok('bash', ['-c', describe], { env: ownerEnv }).stdout.trim();
+      expect(uri).toMatch(/^https:\/\/hello-\d+\.europe-west1\.run\.app$/);
+    }
   });
 
   it('3. install, as the function build reads the index: pip installs the package with the rendered requirements; another identity gets 401 or 403', () => {
@@ -277,21 +384,23 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     ok(python, ['-m', 'venv', '--system-site-packages', venv]);
     const netrcHome = (member: string | null) => {
       const home = tempDir('pip-home');
-      if (auth === 'native' && member) writeFileSync(path.join(home, '.netrc'), `machine 127.0.0.1 login oauth2accesstoken password ${tokenFor(member)}\n`);
+      if (member) writeFileSync(path.join(home, '.netrc'), `machine 127.0.0.1 login oauth2accesstoken password ${tokenFor(member)}\n`);
       return home;
     };
-    // Native: Google's build writes a .netrc for the function build account; token: the URL carries the reader's token.
+    // Google's build writes a .netrc for the function build account; in token mode the URL carries the reader's token,
+    // which pip uses for the index's page (the files it links to go by the .netrc).
     const pipEnv = { ...ownerEnv, HOME: netrcHome(FN_BUILD), PYTHONPATH: '', PIP_RETRIES: '0', PIP_TIMEOUT: '5' };
-    const install = observe(auth === 'native' ? 'function build: pip reads the index as arpypi-fn-build' : 'function build: pip reads the index with the reader token', () =>
+    const install = observe(auth === 'native' ? 'function build: pip reads the index as arpypi-fn-build' : 'function build: pip reads the index page with the reader token', () =>
       run(path.join(venv, 'bin/pip'), ['install', '--no-cache-dir', '-r', 'requirements.txt'], { cwd: path.join(repo, 'functions/hello'), env: pipEnv }));
     expect(install.status, install.stdout + install.stderr).toBe(0);
     expect(install.stdout).toMatch(/Successfully installed Acme[.-]E2E[-_]Utils-0\.1\.0/i);
-    expect(index.requests().filter((r) => r.method === 'GET').at(-1)?.identity).toBe(auth === 'native' ? FN_BUILD : READER);
+    expect(index.requests().filter((r) => r.method === 'GET').at(-1)?.identity).toBe(FN_BUILD);
+    expect(index.requests().filter((r) => r.method === 'GET' && r.path.includes('/simple/')).at(-1)?.identity).toBe(auth === 'native' ? FN_BUILD : READER);
     const test = run(path.join(venv, 'bin/python'), ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], { cwd: path.join(repo, 'functions/hello'), env: pipEnv });
     expect(test.stdout).toMatch(/2 passed/);
 
-    // A wrong credential is refused with a 401; a real identity without a binding with a 403.
-    for (const [secret, code] of [['wrong-token', 401], [tokenFor(PR), 403]] as const) {
+    // A wrong credential is refused with a 401; a real identity without a binding (the function's runtime) with a 403.
+    for (const [secret, code] of [['wrong-token', 401], [tokenFor(sa('fn-hello')), 403]] as const) {
       const wrong = path.join(tempDir('wrong'), 'w');
       mkdirSync(wrong);
       const rendered = read(repo, 'functions/hello/requirements.txt');
@@ -302,6 +411,78 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       expect(refused.status).not.toBe(0);
       expect(index.requests().at(-1)!.status).toBe(code);
     }
+  });
+
+  // Dependency confusion: the stranger's 9.9.9 and 0.1.0 are on PyPI since test 1; the deploy
+  // of test 2 and the install of test 3 got the private 0.1.0 (test 2 checks the file).
+  if (auth === 'native') it('one trusted index: a higher version, and the same version, of the package\'s name on PyPI do not reach the function', () => {
+    const reader = tokenFor(FN_BUILD);
+    // The virtual repository lists PyPI's 9.9.9 (priority decides per version, as Google's does),
+    // and for 0.1.0, which both upstreams have, only the private repository's files.
+    const page = run('curl', ['-sf', '-u', `oauth2accesstoken:${reader}`, `${index.url}${VIRTUAL}/simple/${PROJECT_NAME}/`]).stdout;
+    const listed = [...page.matchAll(/>([^<]+\.(?:whl|tar\.gz))</g)].map((m) => m[1]).sort();
+    const privateFiles = readdirSync(path.join(index.dataDir, 'packages')).filter((f) => f.includes('0.1.0')).sort();
+    expect(privateFiles.map((f) => f.replace(/^acme[._-]e2e[._-]utils/i, 'NAME')).sort()).toEqual(['NAME-0.1.0-py3-none-any.whl', 'NAME-0.1.0.tar.gz']);
+    expect(listed).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl', ...privateFiles].sort());
+    // Unpinned, pip would take the stranger's 9.9.9: the model can fail, and the pin is what stops it.
+    const probe = path.join(tempDir('probe'), 'p');
+    const probeHome = tempDir('probe-home');
+    writeFileSync(path.join(probeHome, '.netrc'), `machine 127.0.0.1 login oauth2accesstoken password ${reader}\n`);
+    const unpinned = run(python, ['-m', 'pip', 'download', '--no-cache-dir', '--no-deps', '-d', probe, '--index-url', `${index.url}${VIRTUAL}/simple/`, 'Acme.E2E-Utils'],
+      { env: { ...ownerEnv, HOME: probeHome, PYTHONPATH: '', PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
+    expect(unpinned.status, unpinned.stderr).toBe(0);
+    expect(readdirSync(probe)).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl']);
+    // The stranger's 0.1.0 wheel has the same file name as ours; the virtual repository serves ours.
+    const wheel = privateFiles.find((f) => f.endsWith('.whl'))!;
+    const served = path.join(tempDir('served'), 'w.whl');
+    ok('curl', ['-sf', '-u', `oauth2accesstoken:${reader}`, '-o', served, `${index.url}${VIRTUAL}/packages/${wheel}`]);
+    expect(Buffer.compare(readFileSync(served), readFileSync(path.join(index.dataDir, 'packages', wheel)))).toBe(0);
+    expect(Buffer.compare(readFileSync(served), readFileSync(path.join(index.dataDir, 'pypi/packages', wheel)))).not.toBe(0);
+  });
+
+  // Release order: one push changes the package and a function; both pipelines start at once.
+  if (auth === 'native') it('release before deploy: the deploy waits for the version the same push releases, then deploys it; a version never released times out with what to do', async () => {
+    const trigger = parse(read(repo, 'triggers/fn-hello.yaml'));
+    expect(trigger.includedFiles).toEqual(expect.arrayContaining(['functions/hello/**', 'package/src/**', 'package/pyproject.toml']));
+    const init = 'package/src/acme_e2e_utils/__init__.py';
+    writeFileSync(path.join(repo, init), read(repo, init).replace('__version__ = "0.1.0"', '__version__ = "0.2.0"'));
+    writeFileSync(path.join(repo, 'functions/hello/main.py'), `${read(repo, 'functions/hello/main.py')}\n# changed with the package\n`);
+    commit('package 0.2.0 and hello');
+
+    // Unreleased and a short timeout (a manual build, so MUST_MATCH applies): a clear failure.
+    const timedOut = build('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml',
+      { mode: 'manual', substitutions: { _PYPI_URL: index.url, _INDEX_URL: `${index.url}${VIRTUAL}/`, _RELEASE_TIMEOUT: '1' } });
+    expect(timedOut.steps.map((s) => [s.id, s.status]), show(timedOut)).toEqual([['prepare-requirements', 0], ['wait-for-release', 1]]);
+    expect(timedOut.steps[1].stderr).toContain(`${PROJECT_NAME}==0.2.0 is not in ${PRIVATE} in europe-west1 after 1s. Did the package-release build of this commit fail?`);
+
+    // The two builds overlap: neither files its permission checks (tests 1 and 2 prove the same steps alone).
+    const logBefore = index.requests().length;
+    const googleBefore = google.requests().length;
+    freshCheckout();
+    const seen: string[] = [];
+    const deploying = runBuildAsync(buildRun('functions/hello/cloudbuild.yaml', 'triggers/fn-hello.yaml', {}, false), (id) => seen.push(id));
+    // The deploy asks for its version before the release has it.
+    const asked = () => index.requests().slice(logBefore).filter((r) => r.method === 'GET' && r.path === `/simple/${PROJECT_NAME}/`);
+    for (let waited = 0; asked().length === 0; waited += 100) {
+      if (waited > 30_000) throw new Error(`the deploy never asked the index for ${PROJECT_NAME}; steps: ${seen}`);
+      await sleep(100);
+    }
+    expect(seen).toContain('wait-for-release');
+    const release = build('package/cloudbuild.yaml', 'triggers/package.yaml', {}, false);
+    expect(release.ok, show(release)).toBe(true);
+    const deployed = await deploying;
+    for (const step of deployed.steps) printed.push(step.stdout, step.stderr);
+    expect(deployed.steps.map((s) => [s.id, s.status]), show(deployed)).toEqual([
+      ['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 0],
+    ]);
+    const waitOut = deployed.steps[1].stdout;
+    expect(waitOut).toContain(`${PROJECT_NAME}==0.2.0 is not in ${PRIVATE} in europe-west1 yet`);
+    expect(waitOut).toContain(`${PROJECT_NAME}==0.2.0 is in ${PRIVATE} in europe-west1`);
+    // Order in the index's log: asked (absent), uploaded, asked (present); then the function build installed 0.2.0.
+    const log = index.requests().slice(logBefore);
+    const upload = log.findIndex((r) => r.method === 'POST' && r.path === '/' && r.status === 200);
+    expect(upload).toBeGreaterThan(log.findIndex((r) => r.path === `/simple/${PROJECT_NAME}/`));
+    expect(functionBuilds(googleBefore)).toEqual([expect.objectContaining({ status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] })]);
   });
 
   it('4. triggers: setup-gcp.sh imported each trigger file as written, the pull-request one running as arpypi-pr', () => {
@@ -342,6 +523,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       const create = google.requests().slice(before).find((r) => r.method === 'POST' && /\/locations\/europe-west1\/functions$/.test(r.path));
       expect(create?.query).toMatchObject({ functionId: name });
       const body = create!.body as { eventTrigger: Record<string, unknown>; serviceConfig: Record<string, unknown> };
+      if (name === 'orders-sync') orders314 = functionBuilds(before)[0];
       expect(body.eventTrigger).toMatchObject({ ...expected, serviceAccountEmail: sa(`ev-${name}`).split(':')[1] });
       expect(body.serviceConfig).toMatchObject({ serviceAccountEmail: sa(`fn-${name}`).split(':')[1] });
     }
@@ -358,23 +540,79 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     ]);
   });
 
-  it('pull-request checks, as arpypi-pr, run every test and neither upload nor deploy', () => {
-    const uploadsBefore = index.requests().length;
-    const googleBefore = google.requests().length;
-    const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml');
-    expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([
-      ['install-tools', 0], ['test-package', 0], ...[...functions].sort().map((n) => [`test-${n}`, 0]),
-    ]);
-    for (const step of result.steps.slice(1)) expect(step.stdout, step.id).toMatch(/\b[12] passed/);
-    expect(index.requests()).toHaveLength(uploadsBefore);
-    // Only the log write of the build's start.
-    expect(google.requests().slice(googleBefore).map((r) => [r.rpc, r.identity])).toEqual([['entries.write', PR]]);
+  // Python 3.14: Google's buildpack installs with uv unless GOOGLE_PYTHON_PACKAGE_MANAGER says pip,
+  // and only pip gets the repository's credentials.
+  if (auth === 'native') it('Python 3.14: the deploy selects pip and the build installs the private package; without that setting the build fails for want of credentials', () => {
+    // With the setting: deployed by the event test above, built with pip.
+    const config = 'functions/orders-sync/cloudbuild.yaml';
+    expect(read(repo, config)).toContain('--runtime=python314');
+    expect(orders314).toEqual(expect.objectContaining({ installer: 'pip', credentials: true, status: 0, downloaded: [expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)] }));
+
+    const unfixed = 'functions/orders-sync/cloudbuild-without-pip.yaml';
+    // A new function: gcloud keeps an existing function's build variables when the flag is left out.
+    writeFileSync(path.join(repo, unfixed), read(repo, config)
+      .replace(/^ *- --set-build-env-vars=GOOGLE_PYTHON_PACKAGE_MANAGER=pip\n/m, '')
+      .replace(/^( *- )orders-sync$/m, '$1orders-sync-no-pip'));
+    const middle = google.requests().length;
+    const indexMiddle = index.requests().length;
+    try {
+      const failed = build(unfixed, 'triggers/fn-orders-sync.yaml');
+      expect(failed.steps.map((s) => [s.id, s.status]), show(failed)).toEqual([['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 1]]);
+      expect(failed.steps[2].stderr).toMatch(/Build failed: installing requirements.txt with uv failed: .*No matching distribution found for Acme.E2E-Utils==0.2.0/s);
+      // The index refused the build's anonymous request: no credentials on the uv path.
+      expect(index.requests().slice(indexMiddle).filter((r) => r.status === 401 && r.path === `/${VIRTUAL}/simple/${PROJECT_NAME}/` && r.user === null).length).toBeGreaterThan(0);
+      expect(functionBuilds(middle)).toEqual([expect.objectContaining({ installer: 'uv', credentials: false, downloaded: [] })]);
+    } finally {
+      rmSync(path.join(repo, unfixed));
+    }
+  });
+
+  it('pull-request checks, as arpypi-pr, install each function\'s requirements (a new dependency included) with the package from the pull request, run every test, and neither upload nor deploy', () => {
+    // The pull request adds a dependency to hello, and changes the package without releasing it.
+    publishOnPypi('acme-tinydep', '1.0');
+    const tmpl = 'functions/hello/requirements.txt.tmpl';
+    writeFileSync(path.join(repo, tmpl), `${read(repo, tmpl)}acme-tinydep==1.0\n`);
+    appendFileSync(path.join(repo, 'functions/hello/test_main.py'), '\n\ndef test_the_new_dependency_is_installed():\n    import acme_tinydep\n    assert acme_tinydep.VERSION == "1.0"\n');
+    const init = 'package/src/acme_e2e_utils/__init__.py';
+    writeFileSync(path.join(repo, init), read(repo, init).replace(/__version__ = "[^"]+"/, '__version__ = "0.3.0"'));
+    commit('pull request: hello needs acme-tinydep; package 0.3.0');
+    // The pull request's build has a checkout of its own: what it renders is gone afterwards.
+    const renderedBefore = new Map(functions.map((n) => {
+      const file = path.join(repo, `functions/${n}/requirements.txt`);
+      return [file, readFileSync(file, 'utf8')] as const;
+    }));
+    try {
+      const uploadsBefore = uploads().length;
+      const indexBefore = index.requests().length;
+      const googleBefore = google.requests().length;
+      const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml');
+      expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([
+        ['install-tools', 0], ['test-package', 0],
+        ...[...functions].sort().flatMap((n) => [[`requirements-${n}`, 0], [`install-${n}`, 0], [`test-${n}`, 0]]),
+      ]);
+      expect(result.steps.find((s) => s.id === 'test-hello')!.stdout).toMatch(/\b3 passed/);
+      for (const step of result.steps.filter((s) => s.id.startsWith('test-'))) expect(step.stdout, step.id).toMatch(/\b[123] passed/);
+      const installed = readdirSync(path.join(repo, '.pr-deps/hello')).sort();
+      expect(installed).toEqual(expect.arrayContaining(['acme_tinydep', 'acme_e2e_utils']));
+      // The package came from the pull request's source (0.3.0 is on no index).
+      expect(installed.filter((f) => /^acme[._-]e2e[._-]utils-0\.3\.0\.dist-info$/i.test(f))).toHaveLength(1);
+      expect(uploads()).toHaveLength(uploadsBefore);
+      // The index was only read, as arpypi-pr (pip asks without credentials first, then through the keyring).
+      const reads = index.requests().slice(indexBefore);
+      expect(reads.filter((r) => r.method !== 'GET' || (r.identity !== PR && r.status !== 401))).toEqual([]);
+      expect(reads.filter((r) => r.identity === PR && r.status === 200).length).toBeGreaterThan(0);
+      // Google: only the log write of the build's start.
+      expect(google.requests().slice(googleBefore).map((r) => [r.rpc, r.identity])).toEqual([['entries.write', PR]]);
+    } finally {
+      // The pull request is not merged: main stays where it was.
+      ok('git', ['-C', repo, 'reset', '-q', '--hard', 'HEAD~1']);
+      for (const [file, text] of renderedBefore) writeFileSync(file, text);
+    }
   });
 
   if (auth === 'native') it('as the pull-request identity, an upload, a function deploy and a token for another account each get 403', () => {
     const env = envAs(PR);
-    const dist = path.join(repo, 'package/dist');
-    const upload = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, path.join(dist, '*.whl')], { env, cwd: repo });
+    const upload = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env, cwd: repo });
     expect(upload.status).not.toBe(0);
     expect(upload.stdout + upload.stderr).toMatch(/403/);
     expect(index.requests().at(-1)).toMatchObject({ status: 403, identity: PR });
@@ -387,6 +625,12 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       expect(minted.status).not.toBe(0);
       expect(minted.stderr).toMatch(/iam\.serviceAccounts\.getAccessToken/);
     }
+  });
+
+  it('one trusted index: grep -r -- --extra-index-url over this repository, rendered requirements included, finds nothing', () => {
+    const grep = run('grep', ['-rn', '--exclude-dir=.git', '--', '--extra-index-url', repo]);
+    expect(grep.status, grep.stdout).toBe(1);
+    expect(read(repo, 'functions/hello/requirements.txt')).toMatch(/^--index-url /m);
   });
 
   it('5. token hygiene: the token is in no tracked file, no printed output and no build log', () => {
@@ -455,7 +699,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     };
     // The release's upload needs the build account's writer role on the repository.
     await without(REPOSITORY, 'roles/artifactregistry.writer', BUILD, () => {
-      const result = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, path.join(repo, 'package/dist/*.whl')], { env: envAs(BUILD), cwd: repo });
+      const result = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env: envAs(BUILD), cwd: repo });
       expect(result.stdout + result.stderr).toMatch(/403/);
     });
     // A build cannot start without writing its log.

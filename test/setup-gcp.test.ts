@@ -123,8 +123,8 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     'storage', // bucket functions
   ].map((a) => `${a}.googleapis.com`).sort();
   const repositoryName = `projects/${PROJECT}/locations/us/repositories/py-internal`;
-  // The virtual repository pip reads: the private one first, PyPI behind it.
-  const indexName = `${repositoryName}-index`;
+  /** The virtual repository pip reads (the private one first, then PyPI). */
+  const indexName = `projects/${PROJECT}/locations/us/repositories/py-internal-index`;
   const service = (name: string) => `projects/${PROJECT}/locations/us-east4/services/${name}`;
   const deployArgs = (name: string): string[] => parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
   const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -169,9 +169,9 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       `${project} roles/logging.logWriter ${fnBuild}`,
       `${project} roles/artifactregistry.writer ${fnBuild} if resource.name == "projects/${PROJECT}/locations/us-east4/repositories/gcf-artifacts"`,
       `${project} roles/storage.objectViewer ${fnBuild} if resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-east4/")`,
-      // native mode: the function builds' pip reads the one index (the private package first)
+      // the function builds' pip reads the index (both modes: the buildpack's .netrc wins over the URL's token)
       `${indexName} roles/artifactregistry.reader ${fnBuild}`,
-      // the pull-request checks install each function's requirements from the same index
+      // the pull-request checks install each function's requirements from the index
       `${indexName} roles/artifactregistry.reader serviceAccount:${prAccount}`,
       ...Object.entries(triggerAccounts).map(([n, a]) => `${project} roles/run.invoker serviceAccount:${a} if resource.name == "${service(n)}"`),
       `${project} roles/eventarc.eventReceiver serviceAccount:${triggerAccounts['on-upload']}`,
@@ -329,7 +329,6 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const ev = triggerAccounts['on-upload'];
     const fn = runtimeAccounts['on-upload'];
     const reader = `arpypi-reader@${PROJECT}.iam.gserviceaccount.com`;
-    const fnBuild = `serviceAccount:${fnBuildAccount}`;
     const token = tempDir('setup-gcp-token');
     await runApp(token, { ...APP_OPTIONS, auth: 'token' });
     await runFunction(token, 'on-order', MORE[0].options);
@@ -338,7 +337,6 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(toToken.status, show(toToken)).toBe(0);
     const kept = toToken.stdout.split('\n').filter((l) => l.includes('stale, kept')).map((l) => l.replace('setup-gcp: stale, kept (run with --prune to remove): ', ''));
     expect(kept.sort()).toEqual([
-      `roles/artifactregistry.reader on repository py-internal-index for ${fnBuild}`,
       `roles/eventarc.eventReceiver on project ${PROJECT} for serviceAccount:${ev}`,
       `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev} where resource.name == "${service('on-upload')}"`,
       'the trigger fn-on-upload',
