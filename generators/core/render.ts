@@ -39,7 +39,8 @@ export const sh = (value: string): string => `'${value.replaceAll("'", `'\\''`)}
 function compiled(file: string): ejs.TemplateFunction {
   let fn = cache.get(file);
   if (!fn) {
-    fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file });
+    // Without line tracking: it doubles compile time on every run, and the templates are tested.
+    fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file, compileDebug: false });
     cache.set(file, fn);
   }
   return fn;
