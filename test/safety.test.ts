@@ -28,8 +28,30 @@ function folder(): { outer: string; dir: string } {
   return { outer, dir };
 }
 
+/**
+ * A node that uid 1000 may run: this one, unless it lies where only root can reach it
+ * (`npm exec --package=node@24` runs from root's npm cache); then a copy beside the tests'.
+ */
+let userNode: string | undefined;
+function nodeFor(uid: number | undefined): string {
+  if (uid === undefined) return process.execPath;
+  if (!userNode) {
+    const probe = spawnSync(process.execPath, ['--version'], { uid, gid: uid });
+    if (probe.status === 0) userNode = process.execPath;
+    else {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'arpypi-node-'));
+      made.push(dir);
+      chmodSync(dir, 0o755);
+      userNode = path.join(dir, 'node');
+      cpSync(process.execPath, userNode);
+      chmodSync(userNode, 0o755);
+    }
+  }
+  return userNode;
+}
+
 function arpypi(cwd: string, args: readonly string[], options: { uid?: number; bin?: string } = {}) {
-  const r = spawnSync(process.execPath, [options.bin ?? BIN, ...args], {
+  const r = spawnSync(nodeFor(options.uid), [options.bin ?? BIN, ...args], {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
