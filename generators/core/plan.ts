@@ -35,7 +35,8 @@ export function planWrites(
   rendered: readonly RenderedFile[],
   readDisk: (path: string) => string | undefined,
   recorded: Readonly<Record<string, string>>,
-  bases: Readonly<Bases>,
+  /** The last renders, read only when an edited file needs a merge (most runs need none). */
+  bases: () => Readonly<Bases>,
   force: boolean,
   version: string,
 ): PlannedFile[] {
@@ -50,7 +51,8 @@ export function planWrites(
     if (recorded[file.path] === hashOf(file.contents)) return { ...file, action: 'unchanged' };
     if (force) return { ...file, action: 'force', write: file.contents };
     // Without the last render (a repository from before bases were kept), the whole file is the conflict.
-    const base = bases[file.path] !== undefined && hashOf(bases[file.path]) === recorded[file.path] ? bases[file.path] : '';
+    const last = bases()[file.path];
+    const base = last !== undefined && hashOf(last) === recorded[file.path] ? last : '';
     const clean = merge(lines(disk), lines(base), lines(file.contents));
     if (!clean.conflict) return { ...file, action: 'merged', write: clean.result.join('\n') };
     const marked = mergeDiff3(lines(disk), lines(base), lines(file.contents), {

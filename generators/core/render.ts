@@ -22,8 +22,18 @@ const cache = new Map<string, ejs.TemplateFunction>();
 
 const yamlScalars = new Map<string | number | boolean, string>();
 
+/**
+ * Words that the YAML library prints as they are: a letter (or `--` and a letter) first,
+ * then letters, digits and _ . / @ = -, and none of the words YAML reads as a boolean or
+ * null. They skip the library (a 50-function repository has some 500 distinct values);
+ * test/render.test.ts checks that the library prints each such word unchanged.
+ */
+export const PLAIN_WORD = /^(--)?[A-Za-z][A-Za-z0-9_./@=-]*$/;
+const YAML_WORDS = /^(y|n|yes|no|on|off|true|false|null)$/i;
+
 /** A YAML scalar (quoted when YAML needs it), for values inside templates; remembered, since every function's files repeat the same values. */
 export const yaml = (value: unknown): string => {
+  if (typeof value === 'string' && PLAIN_WORD.test(value) && !YAML_WORDS.test(value)) return value;
   const key = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
   let out = key === undefined ? undefined : yamlScalars.get(key);
   if (out === undefined) {

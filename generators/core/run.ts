@@ -10,6 +10,7 @@ import { UsageError } from './answers.js';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
 import type { Ask } from './ask.js';
 import { BASES_FILE, encodeBases, readBases } from './bases.js';
+import type { Bases } from './bases.js';
 import type { Invocation } from './command-line.js';
 import type { Change } from './commit.js';
 import { gcloudProject } from './gcloud.js';
@@ -139,9 +140,10 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
   assertWritable(root, [...rendered.map((f) => f.path), ...Object.keys(recorded), YO_RC, BASES_FILE, ...moves.map((m) => m.from)]);
 
   const readDisk = (file: string) => readText(path.join(root, moved(file)));
-  const basesBefore = readBases(root);
+  let basesBefore: Bases | undefined;
+  const bases = () => (basesBefore ??= readBases(root));
   const { force, dryRun } = invocation;
-  const files = planWrites(rendered, readDisk, recorded, basesBefore, force, generatorVersion);
+  const files = planWrites(rendered, readDisk, recorded, bases, force, generatorVersion);
   const removals = planRemovals(rendered, readDisk, recorded);
 
   const store: Record<string, unknown> = { ...stored, ...decision.app, version: generatorVersion };
