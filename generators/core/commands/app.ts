@@ -1,7 +1,6 @@
 // The repository command (`arpypi`, `yo arpypi`): the answers, from the flags given, the
 // answers stored, questions and defaults; and a first function when --function names one.
-import { assertValid, carriedOver, finishApp, missingError, pickValues, STORED_APP_KEYS, withDefaults } from '../answers.js';
-import type { AppAnswers } from '../answers.js';
+import { assertValid, carriedOver, finishApp, missingError, pickValues, withDefaults } from '../answers.js';
 import { askMissing } from '../ask.js';
 import { APP_OPTIONS } from '../options.js';
 import type { CommandContext, Decision } from '../run.js';
@@ -29,12 +28,6 @@ export async function decideApp(ctx: CommandContext): Promise<Decision> {
   const { answers, warnings } = finishApp(filled);
 
   const functions = storedFunctions(stored);
-  if (typeof first === 'string' && !(first in functions)) {
-    const fresh = { ...stored, ...pick(answers) };
-    functions[first] = newFunction(ctx, fresh, first, {}).fn;
-  }
+  if (typeof first === 'string' && !(first in functions)) functions[first] = newFunction(ctx, answers, functions, first, {});
   return { app: answers, functions: Object.values(functions), warnings, notes: [] };
 }
-
-const pick = (answers: AppAnswers): Record<string, unknown> =>
-  Object.fromEntries(STORED_APP_KEYS.map((k) => [k, answers[k as keyof AppAnswers]]));

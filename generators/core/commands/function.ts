@@ -25,22 +25,27 @@ function repositoryAnswers(ctx: CommandContext, stored: Record<string, unknown>)
 
 const exists = (name: string): string => `The function "${name}" exists already (functions/${name}); choose another name.`;
 
-/** A new function's answers: its flags, questions when someone can be asked, then defaults. */
-export function newFunction(
-  ctx: CommandContext,
-  stored: Record<string, unknown>,
-  name: string,
-  flags: Record<string, unknown>,
-): { app: AppAnswers; fn: FunctionAnswers } {
-  const app = repositoryAnswers(ctx, stored);
+/** A new function's name: its rule, and no function of that name in the answers or on disk. */
+function checkNewName(root: string, functions: Readonly<Record<string, FunctionAnswers>>, name: string): void {
   const broken = ruleViolation(FUNCTION_NAME, name, 'flag');
   if (broken) throw new UsageError(broken);
-  if (name in storedFunctions(stored) || existsSync(path.join(ctx.root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
+  if (name in functions || existsSync(path.join(root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
+}
+
+/** A new function's answers, from its flags (or answers) and then its defaults. */
+export function newFunction(
+  ctx: CommandContext,
+  app: AppAnswers,
+  functions: Readonly<Record<string, FunctionAnswers>>,
+  name: string,
+  flags: Record<string, unknown>,
+): FunctionAnswers {
+  checkNewName(ctx.root, functions, name);
   const given = pickValues(FUNCTION_OPTIONS, flags);
   assertValid(FUNCTION_OPTIONS, given, 'flag');
   const { values, missing } = withDefaults(FUNCTION_OPTIONS, { pythonVersion: app.pythonVersion, ...given }, ctx.defaults);
   if (missing.length > 0) throw missingUnderYes(missing, values);
-  return { app, fn: finishFunction(name, values) };
+  return finishFunction(name, values);
 }
 
 export async function decideFunction(ctx: CommandContext): Promise<Decision> {
@@ -79,12 +84,10 @@ export async function decideFunction(ctx: CommandContext): Promise<Decision> {
 
   let values: Record<string, unknown> = invocation.flags;
   if (ctx.ask) {
-    // Questions in table order; the name's rule and uniqueness were checked first.
-    if (name in functions || existsSync(path.join(ctx.root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
-    const broken = ruleViolation(FUNCTION_NAME, name, 'flag');
-    if (broken) throw new UsageError(broken);
+    // The name is checked before the questions, so that nobody answers them in vain.
+    checkNewName(ctx.root, functions, name);
     values = await askMissing(FUNCTION_OPTIONS, { pythonVersion: app.pythonVersion, ...invocation.flags }, ctx.defaults, ctx.ask);
   }
-  const { fn } = newFunction(ctx, stored, name, values);
+  const fn = newFunction(ctx, app, functions, name, values);
   return { app, functions: [...Object.values(functions), fn], warnings: [], notes: [] };
 }
