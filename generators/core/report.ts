@@ -1,15 +1,12 @@
 // What a run tells the user, worded once for both doors: a line per file it changes
 // (as yo prints them), then a short summary and the next command to run.
-import { BASES_FILE } from './bases.js';
 import type { Decision, Plan } from './run.js';
-import { YO_RC } from './yo-rc.js';
 
 const line = (action: string, file: string): string => `${action.padStart(10)} ${file}`;
 const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export function report(plan: Plan, decision: Decision, dryRun: boolean): string[] {
   const by = (...actions: string[]) => plan.files.filter((f) => actions.includes(f.action)).map((f) => f.path);
-  const { before, after } = plan.yoRc;
   const created = by('create');
   const changed = by('update', 'force');
   const merged = by('merged');
@@ -24,8 +21,7 @@ export function report(plan: Plan, decision: Decision, dryRun: boolean): string[
     ...plan.files.filter((f) => !['identical', 'unchanged', 'yours'].includes(f.action)).map((f) => line(f.action, f.path)),
     ...plan.removals.remove.map((file) => line('remove', file)),
     ...plan.removals.keep.map((file) => line('keep', `${file} (you edited it; no longer generated)`)),
-    ...(plan.bases.before?.equals(plan.bases.after) ? [] : [line(plan.bases.before ? 'update' : 'create', BASES_FILE)]),
-    ...(after === before ? [] : [line(before === undefined ? 'create' : 'update', YO_RC)]),
+    ...plan.records.map((r) => line(r.action, r.path)),
   );
   if (quiet > 0) out.push(line('identical', `${count(quiet, 'other file')}`));
 

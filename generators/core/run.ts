@@ -24,7 +24,7 @@ import { renderAll } from './render.js';
 import { report } from './report.js';
 import { assertStoredValid, checkRecordedVersion, storedFiles } from './stored.js';
 import { formatYoRc, readYoRc, STORE_KEY, storeOf, YO_RC } from './yo-rc.js';
-import { byText } from './rules.js';
+import { byText, importName } from './rules.js';
 
 export interface CommandContext {
   root: string;
@@ -49,8 +49,8 @@ export interface Plan {
   removals: { remove: string[]; keep: string[] };
   /** A folder of the user's code moved with a renamed package. */
   moves: { from: string; to: string }[];
-  yoRc: { before: string | undefined; after: string };
-  bases: { before: Buffer | undefined; after: Buffer };
+  /** The generator's own records (.yo-rc.json, the merge bases) that this run creates or updates. */
+  records: { path: string; action: 'create' | 'update'; contents: string | Buffer }[];
 }
 
 export interface Outcome {
@@ -117,7 +117,7 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
 
   // A renamed package takes the user's code with it: package/src/OLD moves to package/src/NEW.
   const moves: { from: string; to: string }[] = [];
-  const oldImport = typeof stored.packageName === 'string' ? buildModel({ ...decision.app, packageName: stored.packageName }, [], generatorVersion).importName : undefined;
+  const oldImport = typeof stored.packageName === 'string' ? importName(stored.packageName) : undefined;
   if (oldImport && oldImport !== model.importName) {
     const from = `package/src/${oldImport}`;
     const to = `package/src/${model.importName}`;
@@ -140,8 +140,8 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
   assertWritable(root, [...rendered.map((f) => f.path), ...Object.keys(recorded), YO_RC, BASES_FILE, ...moves.map((m) => m.from)]);
 
   const readDisk = (file: string) => readText(path.join(root, moved(file)));
-  let basesBefore: Bases | undefined;
-  const bases = () => (basesBefore ??= readBases(root));
+  let lastRenders: Bases | undefined;
+  const bases = () => (lastRenders ??= readBases(root));
   const { force, dryRun } = invocation;
   const files = planWrites(rendered, readDisk, recorded, bases, force, generatorVersion);
   const removals = planRemovals(rendered, readDisk, recorded);
@@ -150,14 +150,14 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
   store.functions = Object.fromEntries([...decision.functions].sort((a, b) => byText(a.name, b.name)).map((fn) => [fn.name, fn]));
   if (decision.functions.length === 0) delete store.functions;
   store.files = recordedAfter(files);
-  const basesText = existsSync(path.join(root, BASES_FILE)) ? readFileSync(path.join(root, BASES_FILE)) : undefined;
-  const plan: Plan = {
-    files,
-    removals,
-    moves,
-    yoRc: { before: yoRc.text, after: formatYoRc(yoRc, store) },
-    bases: { before: basesText, after: encodeBases(basesAfter(files)) },
-  };
+  const basesBefore = existsSync(path.join(root, BASES_FILE)) ? readFileSync(path.join(root, BASES_FILE)) : undefined;
+  const basesNow = encodeBases(basesAfter(files));
+  const yoRcNow = formatYoRc(yoRc, store);
+  const records: Plan['records'] = [
+    ...(basesBefore?.equals(basesNow) ? [] : [{ path: BASES_FILE, action: basesBefore ? 'update' : 'create', contents: basesNow } as const]),
+    ...(yoRcNow === yoRc.text ? [] : [{ path: YO_RC, action: yoRc.text === undefined ? 'create' : 'update', contents: yoRcNow } as const]),
+  ];
+  const plan: Plan = { files, removals, moves, records };
 
   const changes: Change[] = dryRun
     ? []
@@ -165,8 +165,7 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
         ...moves.map((m): Change => ({ kind: 'move', ...m })),
         ...files.filter((f) => f.write !== undefined).map((f): Change => ({ kind: 'write', path: f.path, contents: f.write!, executable: f.executable })),
         ...removals.remove.map((file): Change => ({ kind: 'remove', path: file })),
-        ...(plan.bases.before?.equals(plan.bases.after) ? [] : [{ kind: 'write', path: BASES_FILE, contents: plan.bases.after } as Change]),
-        ...(plan.yoRc.after === plan.yoRc.before ? [] : [{ kind: 'write', path: YO_RC, contents: plan.yoRc.after } as Change]),
+        ...records.map((r): Change => ({ kind: 'write', path: r.path, contents: r.contents })),
       ];
   const conflicted = files.some((f) => f.action === 'conflict' || f.action === 'unresolved');
   return {
