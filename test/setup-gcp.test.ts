@@ -123,9 +123,10 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     'storage', // bucket functions
   ].map((a) => `${a}.googleapis.com`).sort();
   const repositoryName = `projects/${PROJECT}/locations/us/repositories/py-internal`;
+  /** The Docker repository of the functions' images, in their region (the deploys name it). */
+  const imagesName = `projects/${PROJECT}/locations/us-east4/repositories/py-internal-functions`;
   /** The virtual repository pip reads (the private one first, then PyPI). */
   const indexName = `projects/${PROJECT}/locations/us/repositories/py-internal-index`;
-  const service = (name: string) => `projects/${PROJECT}/locations/us-east4/services/${name}`;
   const deployArgs = (name: string): string[] => parse(read(dir, `functions/${name}/cloudbuild.yaml`)).steps.find((s: { id: string }) => s.id === 'deploy').args;
   const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
@@ -153,6 +154,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const fnBuildFlags = new Set(FUNCTIONS.map((name) => flag(deployArgs(name), 'build-service-account')?.split('/').pop()));
     expect(fnBuildFlags.size).toBe(1);
     fnBuildAccount = [...fnBuildFlags][0]!;
+    expect(new Set(FUNCTIONS.map((name) => flag(deployArgs(name), 'docker-repository')))).toEqual(new Set([imagesName]));
 
     const build = `serviceAccount:${buildAccount}`;
     const fnBuild = `serviceAccount:${fnBuildAccount}`;
@@ -167,16 +169,18 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       ...Object.values(runtimeAccounts).map((a) => `${account(a)} roles/iam.serviceAccountUser ${build}`),
       ...Object.values(triggerAccounts).map((a) => `${account(a)} roles/iam.serviceAccountUser ${build}`),
       `${project} roles/logging.logWriter ${fnBuild}`,
-      `${project} roles/artifactregistry.writer ${fnBuild} if resource.name == "projects/${PROJECT}/locations/us-east4/repositories/gcf-artifacts"`,
+      // the function builds push their images to the repository their deploys name, and to no other
+      `${imagesName} roles/artifactregistry.writer ${fnBuild}`,
       `${project} roles/storage.objectViewer ${fnBuild} if resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-east4/")`,
       // the function builds' pip reads the index (both modes: the buildpack's .netrc wins over the URL's token)
       `${indexName} roles/artifactregistry.reader ${fnBuild}`,
       // the pull-request checks install each function's requirements from the index
       `${indexName} roles/artifactregistry.reader serviceAccount:${prAccount}`,
-      ...Object.entries(triggerAccounts).map(([n, a]) => `${project} roles/run.invoker serviceAccount:${a} if resource.name == "${service(n)}"`),
+      // Cloud Run reads no IAM condition: the trigger identities may invoke on the project (README, "Identities")
+      ...Object.values(triggerAccounts).map((a) => `${project} roles/run.invoker serviceAccount:${a}`),
       `${project} roles/eventarc.eventReceiver serviceAccount:${triggerAccounts['on-upload']}`,
       `${project} roles/pubsub.publisher serviceAccount:service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`,
-      // the project predates 2021-04-08
+      // the Pub/Sub agent holds neither role gcloud looks for
       `${project} roles/iam.serviceAccountTokenCreator serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`,
     ].sort();
 
@@ -200,8 +204,8 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
   it('a first run, by an identity holding exactly the roles in the script\'s header, sets up everything, printing each change', () => {
     expect(headerRoles.sort()).toEqual([
       'roles/artifactregistry.admin', 'roles/cloudbuild.builds.editor', 'roles/iam.roleAdmin', 'roles/iam.serviceAccountAdmin',
-      'roles/iam.serviceAccountUser', 'roles/pubsub.editor', 'roles/resourcemanager.projectIamAdmin', 'roles/serviceusage.serviceUsageAdmin',
-      'roles/storage.admin',
+      'roles/iam.serviceAccountUser', 'roles/pubsub.editor', 'roles/resourcemanager.projectIamAdmin', 'roles/run.admin',
+      'roles/serviceusage.serviceUsageAdmin', 'roles/storage.admin',
     ]);
     expect(first.status, show(first)).toBe(0);
     expect(firstRequests.filter((r) => r.rpc === null), 'requests the stand-in has no route for').toEqual([]);
@@ -229,11 +233,12 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect([...(enables[0].body as { serviceIds: string[] }).serviceIds].sort()).toEqual(requiredApis.filter((a) => !enabled[PROJECT].includes(a)));
   });
 
-  it('creates the Python repository in the multi-region us, a PyPI remote repository and the virtual one over both, the private one first', () => {
+  it('creates the Python repository in the multi-region us, a PyPI remote repository and the virtual one over both, the private one first; and the functions\' Docker repository in their region', () => {
     const creates = rpcs(firstRequests, 'repositories.create');
-    expect(creates).toHaveLength(3);
-    for (const c of creates) expect(c.path).toBe(`/v1/projects/${PROJECT}/locations/us/repositories`);
-    expect(creates.map((c) => (c.query as { repositoryId: string }).repositoryId)).toEqual(['py-internal', 'py-internal-pypi', 'py-internal-index']);
+    expect(creates).toHaveLength(4);
+    expect(creates.map((c) => c.path)).toEqual([...Array(3).fill(`/v1/projects/${PROJECT}/locations/us/repositories`), `/v1/projects/${PROJECT}/locations/us-east4/repositories`]);
+    expect(creates.map((c) => (c.query as { repositoryId: string }).repositoryId)).toEqual(['py-internal', 'py-internal-pypi', 'py-internal-index', 'py-internal-functions']);
+    expect(creates[3].body).toMatchObject({ format: 'DOCKER' });
     expect(creates[0].body).toMatchObject({ format: 'PYTHON' });
     expect(creates[1].body).toMatchObject({ format: 'PYTHON', mode: 'REMOTE_REPOSITORY', remoteRepositoryConfig: { pythonRepository: { publicRepository: 'PYPI' } } });
     const repo = (id: string) => `projects/${PROJECT}/locations/us/repositories/${id}`;
@@ -269,12 +274,13 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const state = JSON.parse(readFileSync(path.join(google.dataDir, 'state.json'), 'utf8')) as { iamPolicies: Record<string, Parameters<typeof triples>[1]> };
     const all = Object.entries(state.iamPolicies).flatMap(([resource, policy]) => triples(resource, policy)).sort();
     expect(all).toEqual([...before[`projects/${PROJECT}`], ...expectedBindings].sort());
-    // Nobody holds, project-wide and unconditionally, a role that sets Cloud Run policies, invokes every service,
-    // or uploads or deletes artifacts.
+    // Project-wide and unconditionally, only the trigger identities may invoke (Cloud Run reads no condition, and a
+    // function's service does not exist before its first deploy); nobody sets Cloud Run policies (no function here is
+    // public), deploys Cloud Run services, or uploads or deletes artifacts.
     const broad = all.filter((b) => b.startsWith(`projects/${PROJECT} `) && !b.includes(' if ')
       && /roles\/(run\.(admin|invoker|developer)|cloudfunctions\.(developer|admin)|artifactregistry\.(writer|repoAdmin|admin)|cloudbuild\.builds\.builder|storage\.admin)|arpypiInvokerPolicy/.test(b)
       && !b.includes('user:'));
-    expect(broad).toEqual([]);
+    expect(broad).toEqual(Object.values(triggerAccounts).map((a) => `projects/${PROJECT} roles/run.invoker serviceAccount:${a}`).sort());
   });
 
   it('creates the custom deployer role with only what gcloud functions deploy checks', () => {
@@ -338,7 +344,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const kept = toToken.stdout.split('\n').filter((l) => l.includes('stale, kept')).map((l) => l.replace('setup-gcp: stale, kept (run with --prune to remove): ', ''));
     expect(kept.sort()).toEqual([
       `roles/eventarc.eventReceiver on project ${PROJECT} for serviceAccount:${ev}`,
-      `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev} where resource.name == "${service('on-upload')}"`,
+      `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev}`,
       'the trigger fn-on-upload',
       `the service account ${ev}`,
       `the service account ${fn}`,
@@ -365,7 +371,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       `gcloud iam service-accounts delete ${fn} --project=${PROJECT} --quiet  # change`,
       `gcloud iam service-accounts delete ${reader} --project=${PROJECT} --quiet  # change`,
       `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/eventarc.eventReceiver --condition=None --format=none  # change`,
-      `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/run.invoker --condition='expression=resource.name == "${service('on-upload')}",title=arpypi: events of on-upload' --format=none  # change`,
+      `gcloud projects remove-iam-policy-binding ${PROJECT} --member=serviceAccount:${ev} --role=roles/run.invoker --condition=None --format=none  # change`,
     ].sort());
     expect(load()).toEqual(mid);
 
@@ -378,7 +384,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(Object.keys(mid.triggers).filter((t) => !(t in after.triggers))).toEqual([`${project}/locations/global/triggers/fn-on-upload`]);
     expect(bindings(mid).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
       `${project} roles/eventarc.eventReceiver serviceAccount:${ev}`,
-      `${project} roles/run.invoker serviceAccount:${ev} if resource.name == "${service('on-upload')}"`,
+      `${project} roles/run.invoker serviceAccount:${ev}`,
       `${project}/serviceAccounts/${ev} roles/iam.serviceAccountUser serviceAccount:${buildAccount}`,
       `${project}/serviceAccounts/${fn} roles/iam.serviceAccountUser serviceAccount:${buildAccount}`,
       ...readerBindings,
@@ -410,14 +416,15 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
 
       const lines = dry.stdout.trim().split('\n').filter(Boolean);
       const headings = lines.filter((l) => l.startsWith('# == ')).map((l) => l.replace(/^# == (.*?)(:.*)? ==$/, '$1'));
-      expect(headings).toEqual(['APIs', 'Prerequisites', 'Repositories', 'Accounts', 'Topics', 'Roles', 'Triggers', 'Prune']);
+      expect(headings).toEqual(['APIs', 'Prerequisites', 'Repositories', 'Accounts', 'Topics', 'Roles', 'Invokers', 'Triggers', 'Prune']);
       const commands = lines.filter((l) => !l.startsWith('#'));
       for (const line of commands) expect(line).toMatch(/^(gcloud |\{ cat |\{ printf ).*  # (read|change)$/);
       const strip = (l: string) => l.replace(/ {2}# (read|change)$/, '');
       const changes = commands.filter((l) => l.endsWith('# change')).map(strip);
       const reads = commands.filter((l) => l.endsWith('# read')).map(strip);
       expect(changes).toContain(`gcloud services enable ${['artifactregistry', 'cloudbuild', 'cloudfunctions', 'run', 'iam', 'logging', 'pubsub', 'eventarc', 'storage'].map((a) => `${a}.googleapis.com`).join(' ')} --project=${PROJECT}`);
-      expect(reads).toContain(`gcloud artifacts repositories describe py-internal --location=us --project=${PROJECT} --format='value(name)'`);
+      expect(reads).toContain(`gcloud artifacts repositories list --location=us --project=${PROJECT} --format='value(name.basename())'`);
+      expect(reads).toContain(`gcloud artifacts repositories list --location=us-east4 --project=${PROJECT} --format='value(name.basename())'`);
       expect(changes.some((c) => c.startsWith(`gcloud artifacts repositories create py-internal --repository-format=python --location=us --project=${PROJECT} `))).toBe(true);
       for (const c of reads) expect(c, 'a read that changes').not.toMatch(/ (create|enable|add-iam-policy-binding|import|delete) /);
       // The bindings it would add are the expected set (the project number is not known without asking).
@@ -477,7 +484,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const script = read(dir, 'scripts/setup-gcp.sh');
     expect(script).toContain(`project='${PROJECT}'`);
     expect(script).toContain(`location='us'`);
-    expect(script).toContain(`add_function 'on-order' 'topic' 'orders' '${WORKER}' 'order-worker' given private 'ev-on-order@${PROJECT}.iam.gserviceaccount.com' 'ev-on-order' 'projects/${PROJECT}/locations/us-east4/services/on-order'`);
+    expect(script).toContain(`add_function 'on-order' 'topic' 'orders' '${WORKER}' 'order-worker' given private 'ev-on-order@${PROJECT}.iam.gserviceaccount.com' 'ev-on-order'`);
     expect(statSync(path.join(dir, 'scripts/setup-gcp.sh')).mode & 0o111, 'executable').toBe(0o111);
     expect(script).not.toMatch(/set -x/);
   });

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
 import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
+import { iamPlan, identities } from './iam-plan.js';
+import type { Grant, Identity } from './iam-plan.js';
 import { byText, importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
 import type { IndexLayout } from './rules.js';
 
@@ -25,8 +27,6 @@ export interface FunctionModel extends FunctionAnswers {
    */
   triggerAccount?: string;
   triggerAccountId?: string;
-  /** The Cloud Run service behind the function, as IAM names it (conditions match on it). */
-  runServiceName: string;
   /** The Cloud Build trigger that deploys it. */
   triggerName: string;
   /** How the README names the trigger. */
@@ -42,12 +42,16 @@ export interface Model extends AppAnswers {
   virtualRepository: string;
   /** The repository pip reads: the virtual one, or the private one. */
   indexRepository: string;
+  /** The Docker repository, in the functions' region, that their builds push images to (--docker-repository). */
+  imagesRepository: string;
+  imagesRepositoryResource: string;
   /** The URL pip reads (`--index-url`, or `--extra-index-url` with the private layout), as Cloud Build derives it. */
   indexUrlSubstitution: string;
   indexUrl: string;
   /** Builder images: Google's Cloud SDK image by its current name, and Python's. */
   cloudSdkImage: string;
   pythonImage: string;
+  functionsFrameworkVersion: string;
   importName: string;
   normalizedName: string;
   runtime: string;
@@ -80,6 +84,10 @@ export interface Model extends AppAnswers {
   functions: FunctionModel[];
   /** Every trigger file, repository-relative. */
   triggerFiles: string[];
+  /** Every role binding setup-gcp.sh makes for the pipelines' accounts (iam-plan.ts). */
+  grants: Grant[];
+  /** Each account, what runs as it and what it can do. */
+  identities: Identity[];
   generatorVersion: string;
 }
 
@@ -87,6 +95,8 @@ export const BUILD_ACCOUNT_NAME = 'arpypi-build';
 export const FUNCTION_BUILD_ACCOUNT_NAME = 'arpypi-fn-build';
 export const INVOKER_POLICY_ROLE = 'arpypiInvokerPolicy';
 export const CLOUD_SDK_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:stable';
+/** What every function's requirements pin (PyPI's newest, 2026-06), so the buildpack adds none of its own. */
+export const FUNCTIONS_FRAMEWORK_VERSION = '3.10.2';
 export const DEPLOYER_ROLE = 'arpypiFunctionDeployer';
 export const PR_ACCOUNT_NAME = 'arpypi-pr';
 export const READER_ACCOUNT_NAME = 'arpypi-reader';
@@ -132,8 +142,6 @@ function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: s
     runtimeAccountId: account.split('@')[0],
     dedicatedAccount: dedicated,
     ...(eventId ? { triggerAccountId: eventId, triggerAccount: `${eventId}@${projectId}.iam.gserviceaccount.com` } : {}),
-    // 2nd gen functions run as the Cloud Run service of the same name.
-    runServiceName: `projects/${projectId}/locations/${functionRegion}/services/${fn.name}`,
     triggerName: functionTriggerName(fn.name),
     triggerLabel: kind === 'topic' ? `Pub/Sub topic \`${target}\`` : kind === 'bucket' ? `Cloud Storage bucket \`${target}\`` : 'HTTP',
   };
@@ -146,16 +154,20 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
   const index: IndexLayout = answers.index;
   const virtualRepository = derivedRepositoryId(answers.repository, 'index');
   const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;
-  const model: Omit<Model, 'triggerFiles'> = {
+  const imagesRepository = derivedRepositoryId(answers.repository, 'functions');
+  const model: Omit<Model, 'triggerFiles' | 'grants' | 'identities'> = {
     ...answers,
     index,
     virtualIndex: index === 'virtual',
     remoteRepository: derivedRepositoryId(answers.repository, 'pypi'),
     virtualRepository,
     indexRepository,
+    imagesRepository,
+    imagesRepositoryResource: `projects/${answers.projectId}/locations/${answers.functionRegion}/repositories/${imagesRepository}`,
     indexUrlSubstitution: 'https://${_REGION}-python.pkg.dev/${PROJECT_ID}/${_INDEX_REPO}/',
     indexUrl: `https://${answers.region}-python.pkg.dev/${answers.projectId}/${indexRepository}/`,
     cloudSdkImage: CLOUD_SDK_IMAGE,
+    functionsFrameworkVersion: FUNCTIONS_FRAMEWORK_VERSION,
     pythonImage: `python:${answers.pythonVersion}-slim`,
     importName: importName(answers.packageName),
     normalizedName: normalizedName(answers.packageName),
@@ -185,5 +197,6 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     ...REPOSITORY_FILES.filter((f) => f.trigger).map((f) => f.path(model as Model)),
     ...fns.flatMap((fn) => FUNCTION_FILES.filter((f) => f.trigger).map((f) => f.path(fn))),
   ];
-  return { ...model, triggerFiles };
+  const complete = { ...model, triggerFiles } as Model;
+  return { ...complete, grants: iamPlan(complete), identities: identities(complete) };
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
 import type { Owner } from './files.js';
 import type { Model } from './model.js';
+import { grantWords } from './iam-plan.js';
 import { packageRoot } from './package-root.js';
 
 export interface RenderedFile {
@@ -63,7 +64,7 @@ const stamped = (contents: string): string =>
 /** Everything the repository holds for these answers, in a stable order. `templateRoot` is for tests. */
 export function renderAll(model: Model, templateRoot = defaultTemplateRoot): RenderedFile[] {
   const render = (template: string, data: Record<string, unknown>): string =>
-    compiled(path.join(templateRoot, template))({ ...data, yaml, sh }) as string;
+    compiled(path.join(templateRoot, template))({ ...data, yaml, sh, grantWords }) as string;
   const repository = REPOSITORY_FILES.map((entry) => {
     const contents = render(entry.template, { m: model });
     return { path: entry.path(model), contents: entry.trigger ? stamped(contents) : contents, executable: entry.executable === true, owner: entry.owner };
