@@ -1,15 +1,17 @@
 // The build runner runs each step with only what its image has (support/images.ts): an
 // entrypoint the image lacks fails as Cloud Build fails it, a script's missing program
-// fails as bash fails it, and an image the table does not know is refused.
+// fails as bash fails it, and an image the table does not know is refused. And the
+// generated repository's steps each name an image that has what they run, pinned by version.
 import { readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { missingEntrypoint, runBuild } from './support/cloudbuild.js';
 import type { BuildResult } from './support/cloudbuild.js';
-import { tempDir } from './support/generate.js';
-import { GCLOUD_VERSIONS, imageContents, PYTHON_PATCHES } from './support/images.js';
+import { buildConfigs, COMBOS, generate, read, tempDir } from './support/generate.js';
+import { GCLOUD_VERSIONS, imageContents, knownImages, PYTHON_PATCHES } from './support/images.js';
 import { requirePython, which } from './support/tools.js';
+import { CLOUD_SDK_IMAGE, PYTHON_IMAGES } from '../dist/generators/core/model.js';
 
 const GCLOUD = 'gcr.io/google.com/cloudsdktool/google-cloud-cli';
 const STABLE_0_2_0 = `${GCLOUD}:stable`;
@@ -118,5 +120,30 @@ describe('the runner', () => {
     const [core, cloudsdkPython] = result.steps[0].stdout.trim().split('\n');
     expect(core).toMatch(/^\d{4}\.\d{2}\.\d{2}$/);
     expect(path.isAbsolute(cloudsdkPython)).toBe(true);
+  });
+});
+
+describe('the images the generated repository names', () => {
+  it('are pinned by version: the Cloud SDK slim image and each Python by its patch release', () => {
+    expect(CLOUD_SDK_IMAGE).toMatch(/^gcr\.io\/google\.com\/cloudsdktool\/google-cloud-cli:\d+\.\d+\.\d+-slim$/);
+    for (const [minor, image] of Object.entries(PYTHON_IMAGES)) expect(image).toBe(`python:${PYTHON_PATCHES[minor]}-slim-trixie`);
+  });
+
+  describe.each(COMBOS)('$name', (combo) => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await generate(combo);
+    });
+
+    it("give every step what it runs: its image is in the table and has the step's entrypoint", () => {
+      const steps = buildConfigs(dir).flatMap((config) =>
+        ((parse(read(dir, config)) as { steps: TestStep[] }).steps).map((s) => ({ config, ...s })));
+      expect(steps.length).toBeGreaterThan(0);
+      for (const step of steps) {
+        expect(knownImages(), `${step.config} ${step.id}`).toContain(step.name);
+        expect(imageContents(step.name).programs.has(step.entrypoint), `${step.config} ${step.id}: ${step.entrypoint} in ${step.name}`).toBe(true);
+      }
+      expect(new Set(steps.map((s) => s.name))).toEqual(new Set([CLOUD_SDK_IMAGE, PYTHON_IMAGES[combo.options.pythonVersion as keyof typeof PYTHON_IMAGES]]));
+    });
   });
 });
