@@ -58,7 +58,7 @@ describe('the MUST_MATCH model', () => {
       'key in the template "BRANCH_NAME" is not matched in the substitution data',
     ]);
     const workspace = tempDir('must-match');
-    writeFileSync(path.join(workspace, 'cloudbuild.yaml'), JSON.stringify({ ...onlyInValue, steps: [{ name: 'x', entrypoint: 'touch', args: ['ran'] }] }));
+    writeFileSync(path.join(workspace, 'cloudbuild.yaml'), JSON.stringify({ ...onlyInValue, steps: [{ name: 'debian:trixie-slim', entrypoint: 'touch', args: ['ran'] }] }));
     const build = { workspace, config: 'cloudbuild.yaml', builtIns: { PROJECT_ID: 'p' }, env: process.env, logFile: path.join(workspace, 'log') };
     expect(() => runBuild({ ...build, mode: 'manual' })).toThrow(SubstitutionError);
     expect(listFiles(workspace)).toEqual(['cloudbuild.yaml']);

@@ -6,7 +6,7 @@ import { FUNCTION_FILES, REPOSITORY_FILES } from './files.js';
 import { iamPlan, identities } from './iam-plan.js';
 import type { Grant, Identity } from './iam-plan.js';
 import { byText, importName, isMultiRegion, normalizedName, runtimeFor } from './rules.js';
-import type { IndexLayout } from './rules.js';
+import type { DEPRECATED_PYTHON_VERSIONS, IndexLayout, PYTHON_VERSIONS } from './rules.js';
 
 export type TriggerKind = 'http' | 'topic' | 'bucket';
 
@@ -48,7 +48,7 @@ export interface Model extends AppAnswers {
   /** The URL pip reads (`--index-url`, or `--extra-index-url` with the private layout), as Cloud Build derives it. */
   indexUrlSubstitution: string;
   indexUrl: string;
-  /** Builder images: Google's Cloud SDK image by its current name, and Python's. */
+  /** Builder images, pinned by version: Google's Cloud SDK image (slim: it has python3) and Python's. */
   cloudSdkImage: string;
   pythonImage: string;
   functionsFrameworkVersion: string;
@@ -94,7 +94,25 @@ export interface Model extends AppAnswers {
 export const BUILD_ACCOUNT_NAME = 'arpypi-build';
 export const FUNCTION_BUILD_ACCOUNT_NAME = 'arpypi-fn-build';
 export const INVOKER_POLICY_ROLE = 'arpypiInvokerPolicy';
-export const CLOUD_SDK_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:stable';
+/**
+ * The gcloud steps' image: bash, gcloud and Debian's python3. `:stable` has no python3 on x86_64,
+ * Cloud Build's workers (cloud-sdk-docker stable/Dockerfile); `:VERSION-slim` installs it
+ * (debian_slim/Dockerfile). 594.0.0: the Cloud CLI release of 2026-11-17. Renovate bumps it.
+ */
+export const CLOUD_SDK_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:594.0.0-slim';
+/** Each Python's newest patch in docker-library/python's versions.json (2026-06-23), on Debian trixie. */
+export const PYTHON_IMAGES: Readonly<Record<(typeof PYTHON_VERSIONS)[number] | (typeof DEPRECATED_PYTHON_VERSIONS)[number], string>> = {
+  '3.10': 'python:3.10.20-slim-trixie',
+  '3.11': 'python:3.11.15-slim-trixie',
+  '3.12': 'python:3.12.13-slim-trixie',
+  '3.13': 'python:3.13.14-slim-trixie',
+  '3.14': 'python:3.14.6-slim-trixie',
+};
+export function pythonImageFor(version: string): string {
+  const image = (PYTHON_IMAGES as Record<string, string>)[version];
+  if (!image) throw new Error(`Python ${version} has no builder image in PYTHON_IMAGES (generators/core/model.ts)`);
+  return image;
+}
 /** What every function's requirements pin (PyPI's newest, 2026-06), so the buildpack adds none of its own. */
 export const FUNCTIONS_FRAMEWORK_VERSION = '3.10.2';
 export const DEPLOYER_ROLE = 'arpypiFunctionDeployer';
@@ -168,7 +186,7 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     indexUrl: `https://${answers.region}-python.pkg.dev/${answers.projectId}/${indexRepository}/`,
     cloudSdkImage: CLOUD_SDK_IMAGE,
     functionsFrameworkVersion: FUNCTIONS_FRAMEWORK_VERSION,
-    pythonImage: `python:${answers.pythonVersion}-slim`,
+    pythonImage: pythonImageFor(answers.pythonVersion),
     importName: importName(answers.packageName),
     normalizedName: normalizedName(answers.packageName),
     runtime: runtimeFor(answers.pythonVersion),

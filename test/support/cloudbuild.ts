@@ -1,12 +1,18 @@
 // Runs a generated cloudbuild.yaml on the host, step by step, as Cloud Build would:
 // substitutions applied as Cloud Build applies them (built-ins, user `_X`, `$$`,
 // dynamic substitutions), then each step's `dir`, `env`, `entrypoint` and `args`.
-// There is no Docker here: a step's image is not used, its command runs with the
-// host's tools. Only steps that install tooling from the internet may be replaced,
-// and each replacement carries the reason the test gives for it.
+// There is no Docker here, but a step's image still decides what it can run: the step's
+// PATH holds links to the host's copies of exactly the programs its image has
+// (images.ts), so an entrypoint the image lacks fails the step as Cloud Build fails it,
+// and a script that calls a missing program fails on its own. The host decides which
+// binary plays a program (`entrypoints`). Only steps that install tooling from the
+// internet may be replaced, and each replacement carries the reason the test gives for it.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from './generate.js';
+import { imageContents, UnknownImageError } from './images.js';
+import type { ImageContents } from './images.js';
 import { loadYaml, mustMatchProblems } from './substitutions.js';
 import { run } from './tools.js';
 
@@ -43,7 +49,10 @@ export interface BuildRun {
   mode?: 'trigger' | 'manual';
   /** The host's environment for every step (PATH with stand-ins, HOME, gcloud's). */
   env: NodeJS.ProcessEnv;
-  /** Host commands for the entrypoints the steps name (e.g. python -> Debian's python3). */
+  /**
+   * The host's binary that plays a program of an image (e.g. python -> Debian's python3),
+   * for entrypoints and for what scripts call; whether the program exists is the image's say.
+   */
   entrypoints?: Record<string, string>;
   replacements?: Record<string, Replacement>;
   /** Where the build log goes, as Cloud Build keeps one. */
@@ -105,10 +114,69 @@ export class SubstitutionError extends Error {}
 interface PreparedStep {
   id: string;
   replaced?: string;
-  /** Absent: the step is skipped (a replacement without a command). */
+  /** Absent: the step is skipped (a replacement without a command), or refused. */
   command?: string[];
+  /** The step fails before anything runs in it: its image is unknown, or lacks the entrypoint. */
+  refused?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
+}
+
+/** A step's status here when it fails before it starts: docker run's for an executable it cannot find. */
+const STARTING_FAILED = 127;
+
+/**
+ * Cloud Build's failure for an entrypoint the image lacks: "build step N "IMAGE" failed: starting step
+ * container failed: Error response from daemon: ... exec: "set": executable file not found in $PATH:
+ * unknown" (GoogleCloudPlatform/python-docs-samples issue 5175), with today's runc wording of the
+ * middle part ("runc create failed: unable to start container process: exec: ...", opencontainers/runc
+ * issue 4713).
+ */
+export const missingEntrypoint = (index: number, image: string, entrypoint: string): string =>
+  `ERROR: build step ${index} "${image}" failed: starting step container failed: Error response from daemon: ` +
+  'failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: ' +
+  `unable to start container process: exec: "${entrypoint}": executable file not found in $PATH: unknown`;
+
+/** PATH's first executable file named NAME. */
+function onPath(name: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A folder of links to the host's copies of exactly IMAGE's programs: the step's PATH. A program the
+ * image has and the host lacks is a script that says so (exit 127), not a silent absence.
+ */
+function imagePath(contents: ImageContents, build: BuildRun): string {
+  const dir = tempDir('image-path');
+  const hostPath = build.env.PATH ?? '';
+  for (const program of contents.programs) {
+    const chosen = build.entrypoints?.[program] ?? program;
+    const host = path.isAbsolute(chosen) ? (existsSync(chosen) ? chosen : undefined) : onPath(chosen, hostPath);
+    if (host) symlinkSync(host, path.join(dir, program));
+    else {
+      const message = `${program} is in ${contents.image} but not on this machine, so this step cannot run here; install it`;
+      writeFileSync(path.join(dir, program), `#!/bin/sh\necho '${message}' >&2\nexit 127\n`, { mode: 0o755 });
+    }
+  }
+  return dir;
+}
+
+/** The image's gcloud runs on its bundled Python; the host's gcloud is pointed at its own, by absolute path. */
+function cloudSdkPython(dir: string, build: BuildRun): Record<string, string> {
+  if (build.env.CLOUDSDK_PYTHON || !existsSync(path.join(dir, 'gcloud'))) return {};
+  const root = path.dirname(path.dirname(realpathSync(path.join(dir, 'gcloud'))));
+  const bundled = path.join(root, 'platform/bundledpythonunix/bin/python3');
+  if (!existsSync(bundled)) throw new Error(`the host's gcloud under ${root} has no bundled Python; set CLOUDSDK_PYTHON in the build's env to an absolute path`);
+  return { CLOUDSDK_PYTHON: bundled };
 }
 
 /** Substitutions resolved and each step turned into the command the host runs. */
@@ -120,10 +188,19 @@ function prepare(build: BuildRun): { steps: PreparedStep[]; values: Record<strin
   }
   const values = resolveSubstitutions(config, build.builtIns, build.substitutions);
   mkdirSync(path.dirname(build.logFile), { recursive: true });
+  const paths = new Map<string, { dir: string; env: Record<string, string> }>();
   const steps = ((config.steps ?? []) as Step[]).map((raw, index): PreparedStep => {
     const id = raw.id ?? `step-${index}`;
     const replacement = build.replacements?.[id];
     const cwd = path.join(build.workspace, substitute(raw.dir ?? '', values));
+    const image = substitute(raw.name ?? '', values);
+    let contents: ImageContents;
+    try {
+      contents = imageContents(image);
+    } catch (error) {
+      if (error instanceof UnknownImageError) return { id, refused: error.message, cwd, env: build.env };
+      throw error;
+    }
     if (replacement && !replacement.command) return { id, replaced: replacement.reason, cwd, env: build.env };
     if (!raw.entrypoint && !replacement) throw new Error(`step ${id} has no entrypoint; the runner needs one to know what to run`);
     const entrypoint = substitute(raw.entrypoint ?? '', values);
@@ -134,8 +211,16 @@ function prepare(build: BuildRun): { steps: PreparedStep[]; values: Record<strin
         return [key, rest.join('=')];
       }),
     );
-    const command = replacement?.command ?? [build.entrypoints?.[entrypoint] ?? entrypoint, ...args];
-    return { id, replaced: replacement?.reason, command, cwd, env: { ...build.env, ...stepEnv } };
+    // A replacement is the test's own command on the host, not something the image runs.
+    if (replacement?.command) return { id, replaced: replacement.reason, command: replacement.command, cwd, env: { ...build.env, ...stepEnv } };
+    if (entrypoint.includes('/')) throw new Error(`step ${id}: entrypoint ${entrypoint} is a path; the runner models entrypoints found on the image's PATH only`);
+    if (!contents.programs.has(entrypoint)) return { id, refused: missingEntrypoint(index, image, entrypoint), cwd, env: build.env };
+    if (!paths.has(image)) {
+      const dir = imagePath(contents, build);
+      paths.set(image, { dir, env: cloudSdkPython(dir, build) });
+    }
+    const { dir, env } = paths.get(image)!;
+    return { id, command: [path.join(dir, entrypoint), ...args], cwd, env: { ...build.env, ...env, PATH: dir, ...stepEnv } };
   });
   return { steps, values };
 }
@@ -152,6 +237,13 @@ function started(build: BuildRun, results: StepResult[], log: (text: string) => 
   return false;
 }
 
+/** A step that fails before it starts ends the build, as Cloud Build ends it. */
+function refuse(step: PreparedStep, results: StepResult[], values: Record<string, string>, log: (text: string) => void): BuildResult {
+  log(`${step.refused}\n--- step ${step.id} failed with ${STARTING_FAILED}\n`);
+  results.push({ id: step.id, status: STARTING_FAILED, stdout: '', stderr: step.refused! });
+  return { ok: false, steps: results, substitutions: values };
+}
+
 export function runBuild(build: BuildRun): BuildResult {
   const { steps, values } = prepare(build);
   const log = (text: string) => appendFileSync(build.logFile, text);
@@ -159,6 +251,7 @@ export function runBuild(build: BuildRun): BuildResult {
   if (!started(build, results, log)) return { ok: false, steps: results, substitutions: values };
   for (const step of steps) {
     log(`--- step ${step.id}${step.replaced ? ` (replaced: ${step.replaced})` : ''}\n`);
+    if (step.refused) return refuse(step, results, values, log);
     if (!step.command) {
       results.push({ id: step.id, status: 0, stdout: '', stderr: '', replaced: step.replaced });
       continue;
@@ -185,6 +278,7 @@ export async function runBuildAsync(build: BuildRun, onStep?: (id: string) => vo
   for (const step of steps) {
     onStep?.(step.id);
     log(`--- step ${step.id}${step.replaced ? ` (replaced: ${step.replaced})` : ''}\n`);
+    if (step.refused) return refuse(step, results, values, log);
     if (!step.command) {
       results.push({ id: step.id, status: 0, stdout: '', stderr: '', replaced: step.replaced });
       continue;
