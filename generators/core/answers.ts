@@ -3,7 +3,7 @@
 import { APP_OPTIONS, FUNCTION_NAME, FUNCTION_OPTIONS } from './options.js';
 import type { DefaultContext, OptionSpec } from './options.js';
 import * as rules from './rules.js';
-import type { AuthMode, IndexLayout } from './rules.js';
+import type { AuthMode, GitHost, IndexLayout, TriggerKinds } from './rules.js';
 
 /** Bad input: its message is meant for the user as is, one sentence per problem. */
 export class UsageError extends Error {
@@ -17,9 +17,12 @@ export interface AppAnswers {
   projectId: string;
   region: string;
   repository: string;
+  gitHost: GitHost;
   githubOwner: string;
   githubRepo: string;
   branch: string;
+  triggers: TriggerKinds;
+  connection: string;
   packageName: string;
   pythonVersion: string;
   functionRegion: string;
@@ -79,6 +82,8 @@ export function pickValues(specs: readonly OptionSpec[], input: Record<string, u
  */
 export function carriedOver(stored: Record<string, unknown>, given: Record<string, unknown>): Record<string, unknown> {
   const carried = { ...stored };
+  // A repository generated before --triggers existed keeps its GitHub App triggers until asked.
+  if (stored.projectId !== undefined && stored.triggers === undefined) carried.triggers = 'github-app';
   if (given.region !== undefined && given.functionRegion === undefined && stored.functionRegion === stored.region) {
     delete carried.functionRegion;
   }
@@ -124,6 +129,12 @@ export function missingError(missing: OptionSpec[], why: string): UsageError {
 export function finishApp(values: Record<string, unknown>): { answers: AppAnswers; warnings: string[] } {
   const answers = Object.fromEntries(STORED_APP_KEYS.map((k) => [k, values[k]])) as unknown as AppAnswers;
   assertValid(APP_OPTIONS, answers as unknown as Record<string, unknown>, 'flag');
+  // The rules between answers, once each has passed its own.
+  if (answers.gitHost === 'gitlab' && answers.triggers === 'github-app') {
+    throw new UsageError('--git-host gitlab needs --triggers connection: GitHub App triggers (1st gen) reach GitHub only.');
+  }
+  const owner = answers.gitHost === 'gitlab' ? rules.gitlabNamespace(answers.githubOwner) : rules.githubOwner(answers.githubOwner);
+  if (owner) throw new UsageError(`--github-owner ${JSON.stringify(answers.githubOwner)} ${owner}.`);
   const warnings: string[] = [];
   if ((rules.DEPRECATED_PYTHON_VERSIONS as readonly string[]).includes(answers.pythonVersion)) {
     warnings.push(

@@ -51,7 +51,7 @@ export async function askMissing(
 ): Promise<Record<string, unknown>> {
   let answered = { ...values };
   for (const spec of specs) {
-    if (!spec.message || answered[spec.key] !== undefined) continue;
+    if (!spec.message || answered[spec.key] !== undefined || spec.applies?.(answered) === false) continue;
     const answer = await ask(questionFor(spec, answered, ctx));
     answered = { ...answered, [spec.key]: typeof answer === 'string' ? answer.trim() : answer };
   }

@@ -51,6 +51,8 @@ const DOC = {
   buildAccount: 'https://cloud.google.com/functions/docs/securing/build-custom-sa',
   pubsubTrigger: 'https://cloud.google.com/eventarc/docs/run/create-trigger-pubsub-gcloud',
   storageTrigger: 'https://cloud.google.com/eventarc/docs/run/create-trigger-storage-gcloud',
+  connectGithub: 'https://cloud.google.com/build/docs/automating-builds/github/connect-repo-github',
+  connectGitlab: 'https://cloud.google.com/build/docs/automating-builds/gitlab/connect-repo-gitlab',
 } as const;
 
 const sa = (email: string): string => `serviceAccount:${email}`;
@@ -105,6 +107,14 @@ export function iamPlan(m: Model): Grant[] {
       },
       { member: fnBuild, role: 'roles/artifactregistry.reader', where: index, why: 'pip in the functions\' builds reads the index (Google\'s buildpack gives it this account\'s token)', doc: DOC.arRoles },
     );
+  }
+  if (m.secondGen) {
+    // Google's page on connecting a repository: to create a connection with gcloud, Cloud Build's
+    // service agent must be able to keep its tokens in Secret Manager.
+    grants.push({
+      member: `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com`, role: 'roles/secretmanager.admin', where: project,
+      why: `Cloud Build keeps the connection's ${m.gitHostName} tokens in Secret Manager`, doc: m.gitHost === 'gitlab' ? DOC.connectGitlab : DOC.connectGithub,
+    });
   }
   for (const fn of m.functions) {
     if (!fn.triggerAccount) continue;
@@ -167,5 +177,5 @@ export function grantWords(g: Grant): string {
   const resource = g.where.kind === 'project' ? '"$project"' : quoted(g.where.kind === 'repository' ? `${g.where.location}/${g.where.id}` : g.where.email);
   const withNumber = (text: string) => text.split(PROJECT_NUMBER).map(quoted).join('"$project_number"');
   const condition = g.condition ? ` ${withNumber(g.condition.expression)} ${quoted(g.condition.title)}` : '';
-  return `${g.where.kind} ${resource} ${quoted(g.role)} ${quoted(g.member)}${condition}`;
+  return `${g.where.kind} ${resource} ${quoted(g.role)} ${withNumber(g.member)}${condition}`;
 }

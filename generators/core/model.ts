@@ -79,6 +79,19 @@ export interface Model extends AppAnswers {
   /** A project role holding only what `gcloud functions deploy` checks (cloudfunctions.developer also invokes every service). */
   deployerRoleId: string;
   multiRegion: boolean;
+  /** Triggers on a Cloud Build repository (2nd gen), rather than 1st-gen GitHub App triggers. */
+  secondGen: boolean;
+  /** Where the builds and triggers live: the functions' region (2nd gen), or global (GitHub App). */
+  buildRegion: string;
+  /** The git host as people write it, and the repository's web page. */
+  gitHostName: string;
+  repositoryWebUrl: string;
+  /** 2nd gen: the connection (projects/P/locations/R/connections/C) and the linked repository in it. */
+  connectionResource: string;
+  repositoryLinkId: string;
+  repositoryLinkResource: string;
+  /** What the link clones: https://github.com/OWNER/REPO.git or https://gitlab.com/GROUP/REPO.git. */
+  remoteUri: string;
   /** The trigger's branch filter: a regular expression that matches only this branch. */
   branchPattern: string;
   functions: FunctionModel[];
@@ -206,6 +219,14 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     readerServiceAccount: `${READER_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`,
     deployerRoleId: DEPLOYER_ROLE,
     multiRegion: isMultiRegion(answers.region),
+    secondGen: answers.triggers === 'connection',
+    buildRegion: answers.triggers === 'connection' ? answers.functionRegion : 'global',
+    gitHostName: answers.gitHost === 'gitlab' ? 'GitLab' : 'GitHub',
+    repositoryWebUrl: `https://${answers.gitHost}.com/${answers.githubOwner}/${answers.githubRepo}`,
+    connectionResource: `projects/${answers.projectId}/locations/${answers.functionRegion}/connections/${answers.connection}`,
+    repositoryLinkId: answers.githubRepo,
+    repositoryLinkResource: `projects/${answers.projectId}/locations/${answers.functionRegion}/connections/${answers.connection}/repositories/${answers.githubRepo}`,
+    remoteUri: `https://${answers.gitHost}.com/${answers.githubOwner}/${answers.githubRepo}.git`,
     branchPattern: `^${answers.branch.replace(/[.]/g, '\\.')}$`,
     functions: fns,
     generatorVersion,

@@ -28,6 +28,8 @@ export interface OptionSpec {
   default?: (ctx: DefaultContext) => string | boolean | undefined;
   /** May stay empty (no default, not asked under --yes). */
   optional?: boolean;
+  /** False when the other answers make this one moot: it is not asked (its default is kept). */
+  applies?: (values: Record<string, unknown>) => boolean;
 }
 
 const pythonChoices = [...rules.PYTHON_VERSIONS] as const;
@@ -55,9 +57,16 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
     default: () => 'python-packages',
   },
   {
+    key: 'gitHost', flag: 'git-host', type: 'string',
+    description: 'Where the repository lives: github or gitlab (gitlab.com; needs --triggers connection)',
+    message: 'Git host', choices: rules.GIT_HOSTS, check: rules.gitHost,
+    explain: { github: 'github.com', gitlab: 'gitlab.com, through a Cloud Build connection' },
+    default: () => 'github',
+  },
+  {
     key: 'githubOwner', flag: 'github-owner', type: 'string',
-    description: 'GitHub user or organisation that owns the repository',
-    message: 'GitHub owner (user or organisation)', check: rules.githubOwner,
+    description: 'GitHub user or organisation that owns the repository (with --git-host gitlab: the GitLab group or user)',
+    message: 'GitHub owner (user or organisation)', check: rules.repositoryOwner,
   },
   {
     key: 'githubRepo', flag: 'github-repo', type: 'string',
@@ -70,6 +79,23 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
     description: 'Branch whose pushes release and deploy (default: main)',
     message: 'Branch that releases and deploys', check: rules.branch,
     default: () => 'main',
+  },
+  {
+    key: 'triggers', flag: 'triggers', type: 'string',
+    description: 'How pushes reach Cloud Build: connection (Cloud Build repositories, 2nd gen; builds in the functions region) or github-app (1st-gen GitHub App triggers, global)',
+    message: 'Cloud Build triggers', choices: rules.TRIGGER_KINDS, check: rules.triggerKinds,
+    explain: {
+      connection: 'Cloud Build repositories (2nd gen): a connection to GitHub or GitLab, builds in the functions region (recommended)',
+      'github-app': '1st-gen GitHub App triggers: GitHub only, builds in the global region',
+    },
+    default: () => 'connection',
+  },
+  {
+    key: 'connection', flag: 'connection', type: 'string',
+    description: 'The Cloud Build connection to use or create (--triggers connection; default: arpypi-github, or arpypi-gitlab)',
+    message: 'Cloud Build connection (made by scripts/setup-gcp.sh when missing)', check: rules.connectionName,
+    default: (ctx) => `arpypi-${typeof ctx.values.gitHost === 'string' ? ctx.values.gitHost : 'github'}`,
+    applies: (values) => values.triggers !== 'github-app',
   },
   {
     key: 'packageName', flag: 'package-name', type: 'string',

@@ -36,6 +36,14 @@ export type IndexLayout = (typeof INDEX_LAYOUTS)[number];
 export const AUTH_MODES = ['native', 'token'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
+/** Where the repository lives. */
+export const GIT_HOSTS = ['github', 'gitlab'] as const;
+export type GitHost = (typeof GIT_HOSTS)[number];
+
+/** Cloud Build repositories (2nd gen) through a connection, or 1st-gen GitHub App triggers. */
+export const TRIGGER_KINDS = ['connection', 'github-app'] as const;
+export type TriggerKinds = (typeof TRIGGER_KINDS)[number];
+
 const PYTHON_KEYWORDS = new Set([
   'false', 'none', 'true', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
   'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import',
@@ -72,6 +80,33 @@ export const githubOwner: Check = (v) =>
   /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(v)
     ? null
     : 'is not a GitHub user or organisation: up to 39 letters, digits or single hyphens, not starting or ending with a hyphen';
+
+/** A GitLab namespace: a user or a group, with its subgroups after slashes (GitLab's path rules). */
+export const gitlabNamespace: Check = (v) =>
+  v.length <= 255 && v.split('/').every((part) => /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$/.test(part) && !/\.(git|atom)$/.test(part))
+    ? null
+    : 'is not a GitLab group or user: letters, digits, "_", "-" and ".", subgroups after "/", not starting with "-" or "." and not ending with ".", ".git" or ".atom"';
+
+/**
+ * The owner on either host, checked alone: a path with subgroups by GitLab's rule, a name by
+ * GitHub's unless GitLab's takes it. The host's own rule follows once the host is known (answers.ts).
+ */
+export const repositoryOwner: Check = (v) =>
+  v.includes('/') ? gitlabNamespace(v) : githubOwner(v) === null || gitlabNamespace(v) === null ? null : githubOwner(v);
+
+export const gitHost: Check = (v) =>
+  (GIT_HOSTS as readonly string[]).includes(v) ? null : 'is not a git host; use github or gitlab (gitlab.com)';
+
+export const triggerKinds: Check = (v) =>
+  (TRIGGER_KINDS as readonly string[]).includes(v)
+    ? null
+    : 'is not a kind of trigger; use connection (Cloud Build repositories, 2nd gen: regional builds, GitHub or GitLab) or github-app (1st-gen GitHub App triggers, built in the global region)';
+
+/** A Cloud Build connection id: this generator's subset of what the API allows (letters, digits, - _ .). */
+export const connectionName: Check = (v) =>
+  /^[A-Za-z](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(v)
+    ? null
+    : 'is not a Cloud Build connection name this generator accepts: up to 63 letters, digits, "-", "_" or ".", starting with a letter and ending with a letter or digit';
 
 export const githubRepo: Check = (v) =>
   /^[A-Za-z0-9._-]{1,100}$/.test(v) && v !== '.' && v !== '..' && !v.toLowerCase().endsWith('.git')

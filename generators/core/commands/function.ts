@@ -3,7 +3,7 @@
 // or removes one (--remove).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { assertValid, finishApp, finishFunction, pickValues, ruleViolation, UsageError, withDefaults } from '../answers.js';
+import { assertValid, carriedOver, finishApp, finishFunction, pickValues, ruleViolation, UsageError, withDefaults } from '../answers.js';
 import type { AppAnswers, FunctionAnswers } from '../answers.js';
 import { askMissing, questionFor } from '../ask.js';
 import { APP_OPTIONS, FUNCTION_NAME, FUNCTION_OPTIONS } from '../options.js';
@@ -19,7 +19,7 @@ function repositoryAnswers(ctx: CommandContext, stored: Record<string, unknown>)
     );
   }
   // Answers a repository made by an older version lacks take today's defaults (--index: virtual).
-  const { values } = withDefaults(APP_OPTIONS.filter((o) => o.key !== 'function'), pickValues(APP_OPTIONS, stored), ctx.defaults);
+  const { values } = withDefaults(APP_OPTIONS.filter((o) => o.key !== 'function'), pickValues(APP_OPTIONS, carriedOver(stored, {})), ctx.defaults);
   return finishApp(values).answers;
 }
 
