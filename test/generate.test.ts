@@ -110,7 +110,8 @@ describe.each(COMBOS)('$name', (combo) => {
       'install-tools', 'test-package', ...functionNames(combo).flatMap((n) => [`requirements-${n}`, `install-${n}`, `test-${n}`]),
     ]);
     expect(JSON.stringify(pr)).not.toMatch(/twine|upload|deploy/);
-    expect(parse(read(dir, 'triggers/pull-request.yaml')).github.pullRequest.branch).toBe(`^${String(combo.options.branch ?? 'main').replace('.', '\\.')}$`);
+    const prTrigger = parse(read(dir, 'triggers/pull-request.yaml'));
+    expect((prTrigger.repositoryEventConfig ?? prTrigger.github).pullRequest.branch).toBe(`^${String(combo.options.branch ?? 'main').replace('.', '\\.')}$`);
   });
 
   it('lists every function with its trigger in the README', () => {

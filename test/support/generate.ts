@@ -32,14 +32,14 @@ export const COMBOS: readonly Combo[] = [
     name: 'multi-region, token',
     options: {
       projectId: 'widgets-dev', region: 'us', functionRegion: 'us-east4', repository: 'pkgs', githubOwner: 'widgets-inc',
-      githubRepo: 'platform', packageName: 'widget_core', pythonVersion: '3.11', auth: 'token', function: 'api',
+      githubRepo: 'platform', packageName: 'widget_core', pythonVersion: '3.11', auth: 'token', function: 'api', triggers: 'github-app',
     },
     more: [{ name: 'ingest', options: { allowUnauthenticated: true, trigger: 'bucket:widgets-uploads' } }],
   },
   {
     name: 'regional, token',
     options: {
-      projectId: 'tokyo-data-42', region: 'asia-northeast1', repository: 'td-wheels', githubOwner: 'tokyo-data',
+      projectId: 'tokyo-data-42', region: 'asia-northeast1', repository: 'td-wheels', githubOwner: 'tokyo-data/platform', gitHost: 'gitlab',
       githubRepo: 'functions', packageName: 'td-common', pythonVersion: '3.13', auth: 'token', function: 'sync',
     },
     more: [],
