@@ -348,9 +348,9 @@ def test_setup_commands_are_state_aware_and_a_rerun_changes_nothing(start_server
 
 def test_function_build_installer_follows_the_buildpack():
     """GoogleCloudPlatform/buildpacks pkg/python: uv from Python 3.14 unless GOOGLE_PYTHON_PACKAGE_MANAGER says otherwise."""
-    import google_apis
+    from apis.function_build import python_installer
 
-    assert google_apis.python_installer({"runtime": "python313"}) == "pip"
-    assert google_apis.python_installer({"runtime": "python314"}) == "uv"
-    assert google_apis.python_installer({"runtime": "python314", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "pip"}}) == "pip"
-    assert google_apis.python_installer({"runtime": "python312", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "uv"}}) == "uv"
+    assert python_installer({"runtime": "python313"}) == "pip"
+    assert python_installer({"runtime": "python314"}) == "uv"
+    assert python_installer({"runtime": "python314", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "pip"}}) == "pip"
+    assert python_installer({"runtime": "python312", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "uv"}}) == "uv"
