@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One loopback server standing in for the Google APIs that the real gcloud calls.
 
-    python3 test/standins/google_apis.py --data-dir DIR [--port-file FILE] [--function-builds CREDENTIAL]
+    python3 test/standins/google_apis.py --data-dir DIR [--port-file FILE] [--function-builds CREDENTIAL] [--pypi-url URL]
 
 Point gcloud at it with the environment from gcloud_env.py (every API in
 gcloud_env.APIS overridden to http://127.0.0.1:PORT/, credentials disabled).
@@ -106,8 +106,8 @@ class Handler(QuietHandler):
                 snapshot = json.dumps(state.data, sort_keys=True)
                 try:
                     # Every Google API answers 401 to a call without credentials; the upload URL is
-                    # a signed URL, which carries its own authorisation.
-                    if member is None and rpc != "upload.put":
+                    # a signed URL, which carries its own authorisation; a Cloud Run service may be public.
+                    if member is None and rpc not in ("upload.put", "services.invoke"):
                         raise ApiError(401, UNAUTHENTICATED, "UNAUTHENTICATED")
                     payload = fn(ctx, m)
                     status = 200
@@ -143,11 +143,14 @@ def main(argv=None):
     parser.add_argument("--function-builds", metavar="CREDENTIAL",
                         help="model each function build's install of requirements.txt; CREDENTIAL is what the "
                              "buildpack's pip path writes to .netrc for the repository hosts")
+    parser.add_argument("--pypi-url", help="the stand-in PyPI's index URL for the buildpack's own installs (default: the one "
+                                           "pypi_index.py --iam-state DIR/state.json announces in DIR/pypi-url)")
     args = parser.parse_args(argv)
     os.makedirs(args.data_dir, exist_ok=True)
     server = make_server(Handler)
     server.data_dir = args.data_dir
     server.function_builds = args.function_builds
+    server.pypi_url = args.pypi_url
     server.state = State(os.path.join(args.data_dir, "state.json"))
     server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
     return serve(server, "google_apis", args.port_file)

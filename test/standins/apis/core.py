@@ -205,26 +205,30 @@ class Context:
         project = "projects/%s" % self.state.project_id_for(m.group(1))
         return [resource] if resource == project else [resource, project]
 
-    def check(self, permission, resource, member=None, resource_type=None, by=None):
+    def check(self, permission, resource, member=None, by=None):
         """Records the check; returns the granting bindings (empty: denied)."""
         member = member or self.member
-        found = iam.grants(self.state.policy, self.state["roles"], member, permission, self.chain(resource), resource_type)
+        unrecognised = []
+        found = iam.grants(self.state.policy, self.state["roles"], member, permission, self.chain(resource), unrecognised)
         record = {"member": member, "permission": permission, "resource": resource, "grantedBy": found}
+        if unrecognised:
+            # Bindings whose condition reads resource attributes this service does not recognise.
+            record["conditionNotRecognised"] = unrecognised
         if by:
             record["by"] = by
         self.checks.append(record)
         return found
 
-    def require(self, permission, resource, member=None, resource_type=None, by=None):
-        if not self.check(permission, resource, member, resource_type, by):
+    def require(self, permission, resource, member=None, by=None):
+        if not self.check(permission, resource, member, by):
             domain = "%s.googleapis.com" % (self.api or "iam")
             raise ApiError(403, iam.denied_message(permission, "//%s/%s" % (domain, resource)), "PERMISSION_DENIED",
                            [iam.error_info(permission, resource, domain)])
 
-    def authorize(self, method, resource, resource_type=None):
+    def authorize(self, method, resource):
         """The caller may call METHOD (a discovery name, e.g. pubsub.projects.topics.create) on RESOURCE."""
         for permission in iam.method_permissions(method):
-            self.require(permission, resource, resource_type=resource_type)
+            self.require(permission, resource)
 
     def act_as(self, account):
         """Naming a service account for something to run as needs iam.serviceAccounts.actAs on it

@@ -4,11 +4,18 @@ Claims:
 - No service is enabled until enabled; enabling an enabled service changes nothing, but gcloud
   sends the call anyway (gcloud services enable: serviceusage.services.enable / batchEnable).
 - Operations come back done (the stand-in models no waiting).
+- Enabling pubsub.googleapis.com creates the Pub/Sub service agent, granted roles/pubsub.serviceAgent
+  on the project (cloud.google.com/iam/docs/service-agents: Google creates an agent "after you
+  activate and use the API" and "When the service agent is created, Google grants this role
+  automatically"; the stand-in takes the enable as that moment). To model an agent created on or
+  before 2021-04-08, seed the API as enabled: no grant is made then.
 """
 
+import base64
 import uuid
 
 from apis.core import operation, route
+from apis.eventarc import pubsub_agent
 
 
 SERVICE_TITLES = {
@@ -34,6 +41,20 @@ def service_resource(ctx, project_id, name):
     }
 
 
+def grant_pubsub_agent(ctx, project_id):
+    """Enabling the Pub/Sub API creates its service agent, which Google grants roles/pubsub.serviceAgent
+    on the project (cloud.google.com/iam/docs/service-agents: "When the service agent is created,
+    Google grants this role automatically")."""
+    resource = "projects/%s" % project_id
+    policy = ctx.state.policy(resource)
+    agent = pubsub_agent(ctx.state.project(project_id)["projectNumber"])
+    bindings = policy.setdefault("bindings", [])
+    if not any(b.get("role") == "roles/pubsub.serviceAgent" and agent in b.get("members", []) and not b.get("condition") for b in bindings):
+        bindings.append({"role": "roles/pubsub.serviceAgent", "members": [agent]})
+        policy["etag"] = base64.b64encode(("etag-%d" % ctx.state.next_id("etag")).encode()).decode()
+        ctx.state["iamPolicies"][resource] = policy
+
+
 def enable_services(ctx, project_id, names, enable=True):
     enabled = ctx.state["services"].setdefault(project_id, [])
     before = list(enabled)
@@ -44,6 +65,8 @@ def enable_services(ctx, project_id, names, enable=True):
             enabled.remove(name)
     enabled.sort()
     changed = before != enabled
+    if "pubsub.googleapis.com" in set(enabled) - set(before):
+        grant_pubsub_agent(ctx, project_id)
     services = [service_resource(ctx, project_id, n) for n in names]
     op_name = "operations/acat.p2-%s-%s" % (ctx.state.project(project_id)["projectNumber"], uuid.uuid4())
     op = operation(ctx, op_name, {"services": services}, "type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse",
