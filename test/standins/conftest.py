@@ -1,18 +1,21 @@
 """Fixtures shared by the stand-in tests: start/stop a server, read its log."""
 
-import base64
-import hashlib
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import time
+import urllib.error
+import urllib.request
+import uuid
 import zipfile
 
 import pytest
+
+import iam
+from wheels import make_wheel  # noqa: F401 (the tests' and e2e.test.ts's wheel maker)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -66,6 +69,43 @@ class Server:
         return self.stopped
 
 
+def call(server, method, path, member=None, body=None):
+    """One request to a stand-in as MEMBER (its bearer token; none without): (status, JSON body)."""
+    headers = {"Content-Type": "application/json"}
+    if member:
+        headers["Authorization"] = "Bearer " + iam.token_for(member)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(server.url + path.lstrip("/"), data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def upload_source(server, files):
+    """PUTs a zip of FILES ({name: text}) to the stand-in's upload URL; returns its object name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    obj = "%s.zip" % uuid.uuid4()
+    request = urllib.request.Request(server.url + "upload/" + obj, data=buffer.getvalue(), method="PUT",
+                                     headers={"Content-Type": "application/zip"})
+    with urllib.request.urlopen(request, timeout=10):
+        return obj
+
+
+def create_function(server, member, project, region, name, source, build_account=None, **fields):
+    """functions.create as gcloud sends it (the parts the stand-in reads): (status, operation)."""
+    build = {"runtime": "python312", "entryPoint": "handler", "source": {"storageSource": {"bucket": "gcf-v2-uploads", "object": source}}}
+    if build_account:
+        build["serviceAccount"] = "projects/%s/serviceAccounts/%s" % (project, build_account)
+    build.update(fields.pop("buildConfig", {}))
+    body = dict({"name": "projects/%s/locations/%s/functions/%s" % (project, region, name), "buildConfig": build}, **fields)
+    return call(server, "POST", "/v2/projects/%s/locations/%s/functions?functionId=%s" % (project, region, name), member, body)
+
+
 def base_env(home):
     """The machine's environment minus pip/keyring settings that would leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON_KEYRING", "CLOUDSDK_", "AR_STANDIN"))}
@@ -79,41 +119,6 @@ def base_env(home):
     )
     os.makedirs(home, exist_ok=True)
     return env
-
-
-def make_wheel(directory, name, version, requires_python=">=3.8"):
-    """Writes a minimal pure-Python wheel (and a matching sdist); returns their paths."""
-    dist = name.replace("-", "_")
-    module = dist.lower()
-    files = {
-        "%s/__init__.py" % module: ("VERSION = %r\n" % version).encode(),
-        "%s-%s.dist-info/METADATA" % (dist, version): (
-            "Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: stand-in test package\n"
-            "Requires-Python: %s\n" % (name, version, requires_python)
-        ).encode(),
-        "%s-%s.dist-info/WHEEL" % (dist, version): (
-            b"Wheel-Version: 1.0\nGenerator: standins\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record_name = "%s-%s.dist-info/RECORD" % (dist, version)
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append("%s,sha256=%s,%d" % (path, digest, len(data)))
-    record.append("%s,," % record_name)
-    files[record_name] = ("\n".join(record) + "\n").encode()
-    os.makedirs(directory, exist_ok=True)
-    wheel = os.path.join(directory, "%s-%s-py3-none-any.whl" % (dist, version))
-    with zipfile.ZipFile(wheel, "w") as z:
-        for path, data in files.items():
-            z.writestr(path, data)
-    sdist = os.path.join(directory, "%s-%s.tar.gz" % (dist.lower(), version))
-    pkg_info = files["%s-%s.dist-info/METADATA" % (dist, version)]
-    with tarfile.open(sdist, "w:gz") as t:
-        info = tarfile.TarInfo("%s-%s/PKG-INFO" % (dist.lower(), version))
-        info.size = len(pkg_info)
-        t.addfile(info, io.BytesIO(pkg_info))
-    return wheel, sdist
 
 
 @pytest.fixture

@@ -75,14 +75,46 @@ def method_permissions(method):
     return [p for p in METHODS[method] if p in GRANTABLE]
 
 
-# IAM Conditions: the stand-in evaluates the forms setup-gcp.sh writes, joined with && or ||:
-#   resource.name == "NAME"   resource.name.startsWith("PREFIX")   resource.type == "TYPE"
-# (cloud.google.com/iam/docs/conditions-resource-attributes). Anything else is false,
-# as Google treats a condition that does not evaluate to true.
-_TERM = re.compile(r'\s*resource\.(name|type)\s*(==\s*"([^"]*)"|\.startsWith\(\s*"([^"]*)"\s*\))\s*\Z')
+# IAM Conditions. A condition may read the resource's service, type and name only where
+# Google's list says the service and resource type recognise them (iam_conditions.json, with
+# its source and the date it was read); elsewhere a condition that reads one grants nothing
+# (stricter reading: the page says only that other services "do not recognize" them).
+with open(os.path.join(HERE, "iam_conditions.json"), encoding="utf-8") as _f:
+    CONDITIONS = json.load(_f)
 
 
-def condition_holds(expression, resource, resource_type=None):
+def resource_attributes(permission, resource):
+    """{"service", "type", "name"} that a condition sees when PERMISSION is checked on RESOURCE,
+    or None where Google's list says the service or type does not recognise resource attributes."""
+    service = "%s.googleapis.com" % permission.split(".", 1)[0]
+    if service not in CONDITIONS["services"]:
+        return None
+    if service == "storage.googleapis.com" and re.fullmatch(r"projects/_/buckets/[^/]+", resource):
+        kind = "storage.googleapis.com/Bucket"
+    elif service == "storage.googleapis.com" and re.fullmatch(r"projects/_/buckets/[^/]+/objects/.+", resource):
+        kind = "storage.googleapis.com/Object"
+    else:
+        return None  # a listed service, but a type the stand-ins do not model
+    return {"service": service, "type": kind, "name": resource}
+
+
+# The forms evaluated, joined with && or ||; anything else is false, as Google treats a
+# condition that does not evaluate to true:
+#   resource.name == "N"   resource.name.startsWith("P")   resource.type == "T"   resource.service == "S"
+_STRING = r"""(?:"([^"]*)"|'([^']*)')"""
+_TERM = re.compile(r"\s*resource\.(name|type|service)\s*(?:==\s*%s|\.startsWith\(\s*%s\s*\))\s*\Z" % (_STRING, _STRING))
+_READS_RESOURCE = re.compile(r"\bresource\.(name|type|service)\b")
+
+
+def reads_resource_attributes(expression):
+    return bool(_READS_RESOURCE.search(expression or ""))
+
+
+def condition_holds(expression, attributes):
+    """Whether EXPRESSION holds for a resource whose attributes a condition sees (resource_attributes);
+    with ATTRIBUTES None, no condition that reads them holds."""
+    if attributes is None and reads_resource_attributes(expression):
+        return False
     for alternative in expression.split("||"):
         ok = True
         for term in alternative.split("&&"):
@@ -90,11 +122,10 @@ def condition_holds(expression, resource, resource_type=None):
             if not m:
                 ok = False
                 break
-            value = resource if m.group(1) == "name" else (resource_type or "")
-            if m.group(3) is not None:
-                ok = value == m.group(3)
-            else:
-                ok = value.startswith(m.group(4))
+            value = attributes[m.group(1)]
+            equals = m.group(2) if m.group(2) is not None else m.group(3)
+            prefix = m.group(4) if m.group(4) is not None else m.group(5)
+            ok = value == equals if equals is not None else value.startswith(prefix)
             if not ok:
                 break
         if ok:
@@ -102,13 +133,15 @@ def condition_holds(expression, resource, resource_type=None):
     return False
 
 
-def grants(policy_of, custom_roles, member, permission, chain, resource_type=None):
+def grants(policy_of, custom_roles, member, permission, chain, unrecognised=None):
     """Every binding that grants MEMBER PERMISSION on chain[0], looking at the policy of
     each resource in CHAIN (the resource, then its ancestors up to the project), as IAM
     inherits bindings down the hierarchy (cloud.google.com/iam/docs/resource-hierarchy-access-control).
-    POLICY_OF(resource) returns a policy dict. Each grant as [resource, role, condition title or ""]."""
+    POLICY_OF(resource) returns a policy dict. Each grant as [resource, role, condition title or ""].
+    UNRECOGNISED, a list, collects the bindings that would have granted but for a condition that
+    reads resource attributes the checked service does not recognise."""
     found = []
-    target = chain[0]
+    attributes = resource_attributes(permission, chain[0])
     for resource in chain:
         for binding in (policy_of(resource) or {}).get("bindings") or []:
             members = binding.get("members") or []
@@ -120,7 +153,9 @@ def grants(policy_of, custom_roles, member, permission, chain, resource_type=Non
             if held != ALL and permission not in held:
                 continue
             condition = binding.get("condition")
-            if condition and not condition_holds(condition.get("expression", ""), target, resource_type):
+            if condition and not condition_holds(condition.get("expression", ""), attributes):
+                if unrecognised is not None and attributes is None and reads_resource_attributes(condition.get("expression")):
+                    unrecognised.append([resource, binding.get("role"), condition.get("title", "")])
                 continue
             found.append([resource, binding.get("role"), (condition or {}).get("title", "")])
     return found

@@ -44,12 +44,15 @@ import json
 import os
 import re
 import sys
+import tempfile
 import threading
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from standin_http import QuietHandler, RequestLog, make_server, now, serve  # noqa: E402
 import iam  # noqa: E402
+import python_buildpack  # noqa: E402
+from wheels import make_wheel  # noqa: E402
 
 USER = "oauth2accesstoken"
 
@@ -235,9 +238,12 @@ class Handler(QuietHandler):
             repository = "%s/%s" % (repository.rsplit("/", 1)[0], repo.name)
         policy_of, custom_roles = iam.load_state(self.server.iam_state)
         project = "projects/%s" % repository.split("/")[1]
-        found = iam.grants(policy_of, custom_roles, self.member, permission, [repository, project],
-                           "artifactregistry.googleapis.com/Repository")
-        self.checks.append({"member": self.member, "permission": permission, "resource": repository, "grantedBy": found})
+        unrecognised = []
+        found = iam.grants(policy_of, custom_roles, self.member, permission, [repository, project], unrecognised)
+        check = {"member": self.member, "permission": permission, "resource": repository, "grantedBy": found}
+        if unrecognised:
+            check["conditionNotRecognised"] = unrecognised
+        self.checks.append(check)
         if found:
             return True
         message = iam.denied_message(permission, repository)
@@ -387,6 +393,16 @@ class Handler(QuietHandler):
         self.respond(200, data, "application/octet-stream", user)
 
 
+def publish_buildpack_wheels(store):
+    """What PyPI has and a function build needs offline: stand-in wheels (no dependencies) of the
+    buildpack's pinned functions-framework requirements, and of functions-framework as PyPI has it."""
+    with tempfile.TemporaryDirectory() as work:
+        for name, version in python_buildpack.public_wheels():
+            wheel, _ = make_wheel(work, name, version)
+            with open(wheel, "rb") as f:
+                store.add(name, version, os.path.basename(wheel), f.read(), ">=3.8")  # an error: published already
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port-file", help="write the chosen port to this file once listening")
@@ -412,6 +428,7 @@ def main(argv=None):
     server.repository = args.repository
     server.index = Index(args.data_dir)
     public = Repository(PUBLIC, "public", Index(os.path.join(args.data_dir, PUBLIC)), public=True)
+    publish_buildpack_wheels(public.store)
     repositories = {STANDARD: Repository(STANDARD, "standard", server.index), PUBLIC: public}
     for name in args.remote:
         repositories[name] = Repository(name, "remote", upstreams=[(0, PUBLIC, public)])
@@ -427,6 +444,13 @@ def main(argv=None):
         repositories[name] = Repository(name, "virtual", upstreams=upstreams)
     server.repositories = repositories
     server.log = RequestLog(os.path.join(args.data_dir, "requests.jsonl"))
+    if args.iam_state:
+        # The Google stand-in whose state this index reads finds its PyPI here (function builds).
+        # "localhost", not 127.0.0.1: PyPI's host is not an index host, so the build's .netrc stays off it.
+        announce = os.path.join(os.path.dirname(os.path.abspath(args.iam_state)), "pypi-url")
+        with open(announce + ".tmp", "w", encoding="utf-8") as f:
+            f.write("http://localhost:%d/%s/simple/\n" % (server.server_address[1], PUBLIC))
+        os.replace(announce + ".tmp", announce)
     return serve(server, "pypi_index", args.port_file)
 
 

@@ -168,16 +168,23 @@ def test_functions_deploy_http_then_redeploy(gapi, tmp_path, function_source):
     assert body["buildConfig"]["source"]["storageSource"]["object"] == stored[0]
     assert "eventTrigger" not in body
 
-    # Redeploy: a patch with an update mask, then the Cloud Run invoker binding.
-    n = len(first)
+    # Redeploy: a patch with an update mask, then the Cloud Run invoker binding; the image goes to a
+    # Docker repository of the function's project and region (--docker-repository).
+    images = "projects/%s/locations/%s/repositories/fn-images" % (PROJECT, REGION)
+    status, _ = get_json(gapi.url + "v1/projects/%s/locations/%s/repositories?repositoryId=fn-images" % (PROJECT, REGION),
+                         body={"format": "DOCKER"})
+    assert status == 200
+    n = len(gapi.requests())
     gcloud(gapi, tmp_path, *deploy_args("hello", function_source, "--trigger-http", "--allow-unauthenticated",
-                                         "--memory=256Mi", "--timeout=60s",
+                                         "--memory=256Mi", "--timeout=60s", "--docker-repository=%s" % images,
                                          "--service-account=runner@%s.iam.gserviceaccount.com" % PROJECT))
     second = gapi.requests()[n:]
     patch = next(r for r in second if r["rpc"] == "functions.patch")
     mask = patch["query"]["updateMask"].split(",")
     assert {"service_config.available_memory", "service_config.timeout_seconds",
-            "service_config.service_account_email", "build_config.source"} <= set(mask)
+            "service_config.service_account_email", "build_config.source", "build_config.docker_repository"} <= set(mask)
+    assert patch["body"]["buildConfig"]["dockerRepository"] == images
+    assert [r["rpc"] for r in second if r["rpc"].startswith("repositories.")] == []  # gcloud does not look the repository up
     service = patch["body"]["serviceConfig"]
     assert service["availableMemory"] == "256Mi" and service["timeoutSeconds"] == 60
     assert service["serviceAccountEmail"] == "runner@%s.iam.gserviceaccount.com" % PROJECT
@@ -189,12 +196,27 @@ def test_functions_deploy_http_then_redeploy(gapi, tmp_path, function_source):
     stored = json.load(open(os.path.join(gapi.data_dir, "state.json")))["functions"]
     function = stored["projects/%s/locations/%s/functions/hello" % (PROJECT, REGION)]
     assert function["serviceConfig"]["availableMemory"] == "256Mi" and function["state"] == "ACTIVE"
+    assert function["buildConfig"]["dockerRepository"] == images
+
+    # The invoker commands read and write the service's own policy (two functions.get, then Cloud Run
+    # v1 getIamPolicy and setIamPolicy), and the service's policy decides who may call it.
+    invoke = gapi.url + "invoke/projects/%s/locations/%s/services/hello" % (PROJECT, REGION)
+    caller = "serviceAccount:caller@%s.iam.gserviceaccount.com" % PROJECT
+    assert get_json(invoke, None)[0] == 200  # public
+    n = len(gapi.requests())
+    gcloud(gapi, tmp_path, "functions", "add-invoker-policy-binding", "hello", "--region=%s" % REGION, "--member=%s" % caller)
+    gcloud(gapi, tmp_path, "functions", "remove-invoker-policy-binding", "hello", "--region=%s" % REGION, "--member=allUsers")
+    calls = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in gapi.requests()[n:]]
+    assert calls == [("GET", "hello"), ("GET", "hello"), ("GET", "hello:getIamPolicy"), ("POST", "hello:setIamPolicy")] * 2
+    assert get_json(invoke, None)[0] == 403  # private again
+    assert get_json(invoke, caller)[0] == 200
 
 
 def test_functions_deploy_event_triggers(start_server, tmp_path, function_source):
     data = tmp_path / "seeded"
     data.mkdir()
-    (data / "state.json").write_text(json.dumps({"buckets": {"uploads-bucket": {"location": "US-CENTRAL1"}}}))
+    (data / "state.json").write_text(json.dumps({"buckets": {"uploads-bucket": {"location": "US-CENTRAL1"}},
+                                                 "topics": {"projects/%s/topics/jobs" % PROJECT: {"name": "projects/%s/topics/jobs" % PROJECT}}}))
     gapi = start_server("google_apis.py", data_dir=data)
 
     runs = [
@@ -224,7 +246,6 @@ def test_functions_deploy_event_triggers(start_server, tmp_path, function_source
     # For a Pub/Sub trigger gcloud checks the Pub/Sub agent's role in the project policy.
     assert any(r["rpc"] == "projects.getIamPolicy" for r in gapi.requests())
     state = json.load(open(data / "state.json"))
-    assert "projects/%s/topics/jobs" % PROJECT in state["topics"]  # created with the trigger, as Google does
     assert sorted(state["functions"]) == ["projects/%s/locations/%s/functions/on-bucket" % (PROJECT, REGION),
                                           "projects/%s/locations/%s/functions/on-topic" % (PROJECT, REGION)]
 
@@ -274,8 +295,14 @@ def setup_run(gapi, tmp_path):
     return out
 
 
-def get_json(url, member="user:owner@example.com"):
-    request = urllib.request.Request(url, headers={"Authorization": "Bearer " + iam.token_for(member)})
+def get_json(url, member="user:owner@example.com", body=None):
+    """GET URL (POST with a JSON BODY) as MEMBER (no token for None): (status, JSON)."""
+    headers = {"Authorization": "Bearer " + iam.token_for(member)} if member else {}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(url, headers=headers, data=data)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -344,13 +371,3 @@ def test_setup_commands_are_state_aware_and_a_rerun_changes_nothing(start_server
     # The first run's real change bumped the project policy's etag; the rerun kept it.
     etags = json.load(open(data / "state.json"))["iamPolicies"]
     assert policy["etag"] == etags["projects/%s" % PROJECT]["etag"] != "ACAB"
-
-
-def test_function_build_installer_follows_the_buildpack():
-    """GoogleCloudPlatform/buildpacks pkg/python: uv from Python 3.14 unless GOOGLE_PYTHON_PACKAGE_MANAGER says otherwise."""
-    import google_apis
-
-    assert google_apis.python_installer({"runtime": "python313"}) == "pip"
-    assert google_apis.python_installer({"runtime": "python314"}) == "uv"
-    assert google_apis.python_installer({"runtime": "python314", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "pip"}}) == "pip"
-    assert google_apis.python_installer({"runtime": "python312", "environmentVariables": {"GOOGLE_PYTHON_PACKAGE_MANAGER": "uv"}}) == "uv"

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from conftest import call
 
 import gcloud_env
 import iam
@@ -40,19 +41,6 @@ def seed(tmp_path, policies=None, **more):
     state.update(more)
     (data / "state.json").write_text(json.dumps(state))
     return data
-
-
-def call(server, method, path, member=None, body=None):
-    headers = {"Content-Type": "application/json"}
-    if member:
-        headers["Authorization"] = "Bearer " + iam.token_for(member)
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(server.url + path.lstrip("/"), data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def test_no_token_is_401_and_an_unbound_caller_403_in_googles_shape(start_server, tmp_path):
@@ -95,20 +83,56 @@ def test_a_binding_on_the_resource_or_on_the_project_allows(start_server, tmp_pa
     assert call(gapi, "POST", "/v1/projects/%s:setIamPolicy" % PROJECT, ALICE, {"policy": policy})[0] == 403
 
 
-def test_a_conditional_binding_grants_only_where_its_condition_holds(start_server, tmp_path):
+def test_conditions_read_resource_attributes_only_where_google_lists_them(start_server, tmp_path):
+    """cloud.google.com/iam/docs/conditions-resource-attributes: Cloud Storage recognises them, Cloud Run does not."""
     service = "projects/%s/locations/us-east4/services/api" % PROJECT
-    cond = {"title": "arpypi invoke api", "expression": 'resource.name == "%s"' % service}
+    only = lambda name: {"title": "only %s" % name, "expression": 'resource.name == "%s"' % name}  # noqa: E731
     data = seed(tmp_path, {"projects/%s" % PROJECT: {"bindings": [
         {"role": "roles/owner", "members": [OWNER]},
-        {"role": "roles/run.admin", "members": [ALICE], "condition": cond}]}},
-        runServices={service: {"name": service, "uri": "https://api"}, service.replace("/api", "/other"): {"name": "x", "uri": "https://x"}})
+        {"role": "roles/run.admin", "members": [ALICE], "condition": only(service)},
+        {"role": "roles/storage.admin", "members": [ALICE], "condition": only("projects/_/buckets/mine")}]}},
+        runServices={service: {"name": service, "uri": "https://api"}},
+        buckets={"mine": {"projectNumber": NUMBER}, "theirs": {"projectNumber": NUMBER}})
     gapi = start_server("google_apis.py", data)
-    assert call(gapi, "POST", "/v1/%s:getIamPolicy" % service, ALICE, {})[0] == 200
-    assert gapi.requests()[-1]["iam"][0]["grantedBy"] == [["projects/%s" % PROJECT, "roles/run.admin", "arpypi invoke api"]]
-    assert call(gapi, "POST", "/v1/%s:getIamPolicy" % service.replace("/api", "/other"), ALICE, {})[0] == 403
-    assert iam.condition_holds('resource.name.startsWith("projects/_/buckets/gcf-v2-sources-1-r/")', "projects/_/buckets/gcf-v2-sources-1-r/objects/f")
-    assert not iam.condition_holds('resource.name == "a" && resource.type == "t"', "a", "u")
-    assert not iam.condition_holds("request.time < timestamp('2030-01-01T00:00:00Z')", "a")
+    # Cloud Run: the condition names this very service, and grants nothing; the log says why.
+    status, body = call(gapi, "POST", "/v1/%s:getIamPolicy" % service, ALICE, {})
+    assert status == 403 and "run.services.getIamPolicy" in body["error"]["message"]
+    check = gapi.requests()[-1]["iam"][0]
+    assert check["grantedBy"] == []
+    assert check["conditionNotRecognised"] == [["projects/%s" % PROJECT, "roles/run.admin", "only %s" % service]]
+    # Cloud Storage: the condition holds for its bucket, and for no other.
+    assert call(gapi, "GET", "/storage/v1/b/mine", ALICE)[0] == 200
+    assert gapi.requests()[-1]["iam"][0]["grantedBy"] == [["projects/%s" % PROJECT, "roles/storage.admin", "only projects/_/buckets/mine"]]
+    assert call(gapi, "GET", "/storage/v1/b/theirs", ALICE)[0] == 403
+    assert "conditionNotRecognised" not in gapi.requests()[-1]["iam"][0]
+
+
+def test_the_condition_table_is_googles_list():
+    """iam_conditions.json: the services and types whose resource attributes a condition can read."""
+    assert iam.CONDITIONS["source"] == "https://cloud.google.com/iam/docs/conditions-resource-attributes"
+    assert iam.CONDITIONS["read"] and "do not recognize resource attributes" in iam.CONDITIONS["says"]
+    assert "storage.googleapis.com" in iam.CONDITIONS["services"]
+    for absent in ("run.googleapis.com", "artifactregistry.googleapis.com", "cloudfunctions.googleapis.com",
+                   "pubsub.googleapis.com", "iam.googleapis.com", "eventarc.googleapis.com", "cloudbuild.googleapis.com"):
+        assert absent not in iam.CONDITIONS["services"], absent
+    obj = iam.resource_attributes("storage.objects.get", "projects/_/buckets/b/objects/dir/f.zip")
+    assert obj == {"service": "storage.googleapis.com", "type": "storage.googleapis.com/Object",
+                   "name": "projects/_/buckets/b/objects/dir/f.zip"}
+    bucket = iam.resource_attributes("storage.buckets.get", "projects/_/buckets/b")
+    assert bucket["type"] == "storage.googleapis.com/Bucket"
+    assert iam.condition_holds('resource.name.startsWith("projects/_/buckets/b/")', obj)
+    assert not iam.condition_holds('resource.name.startsWith("projects/_/buckets/b/")', bucket)
+    assert iam.condition_holds("resource.type == 'storage.googleapis.com/Object' && resource.service == 'storage.googleapis.com'", obj)
+    assert iam.condition_holds('resource.name == "x" || resource.type == "storage.googleapis.com/Bucket"', bucket)
+    assert not iam.condition_holds('resource.name == "projects/_/buckets/b" && resource.type == "t"', bucket)
+    # Services off the list, and a listed service's types the stand-ins do not model, show no attributes.
+    assert iam.resource_attributes("run.routes.invoke", "projects/p/locations/r/services/s") is None
+    assert iam.resource_attributes("artifactregistry.repositories.uploadArtifacts", "projects/p/locations/r/repositories/gcf-artifacts") is None
+    assert iam.resource_attributes("storage.buckets.list", "projects/p") is None
+    assert not iam.condition_holds('resource.name == "projects/p/locations/r/services/s"', None)
+    assert not iam.condition_holds('resource.name.startsWith("")', None)
+    # What the stand-in cannot evaluate is false.
+    assert not iam.condition_holds("request.time < timestamp('2030-01-01T00:00:00Z')", obj)
 
 
 def test_acting_as_an_account_needs_act_as_on_it(start_server, tmp_path):

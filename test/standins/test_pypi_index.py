@@ -278,3 +278,48 @@ def test_remote_and_virtual_repositories_choose_by_priority_per_version(start_se
         assert (status, body) == (200, f.read())
     assert get(server.url + "all/simple/", USER, TOKEN)[2].count(b"demo-pkg") == 2
     assert get(server.url + "all/simple/nothing/", USER, TOKEN)[0] == 404
+
+
+def test_a_pin_with_double_equals_takes_a_strangers_equal_version(start_server, tmp_path):
+    """PEP 440: ==1.2.0 also matches 1.2.0.0 and 1.2, and pip prefers a build tag or a more specific
+    wheel tag among equal versions. The virtual repository chooses its upstream per version string
+    (stricter reading, README): our 1.2.0 hides a stranger's 1.2.0, not their 1.2.0.0 or 1.2. So with
+    == pip can take a stranger's file; === keeps those out, but not 01.2.0 (pip compares === after
+    normalising the candidate, 01.2.0 to 1.2.0); a sha256 pin keeps every one out."""
+    server = start_server("pypi_index.py", args=["--token", TOKEN, "--remote", "pypi-remote",
+                                                 "--virtual", "all=standard:100,pypi-remote:10"])
+    env = base_env(tmp_path / "home")
+    auth = ["-u", USER, "-p", TOKEN]
+    ours, _ = make_wheel(str(tmp_path / "ours"), "demo-pin", "1.2.0")
+    assert twine(["--repository-url", server.url, *auth, ours], env).returncode == 0
+    theirs = [make_wheel(str(tmp_path / ("theirs-%d" % i)), "demo-pin", version, **kind)[0] for i, (version, kind) in enumerate([
+        ("1.2.0", {"tag": "py311-none-any"}),  # the same version string, better tagged
+        ("1.2.0.0", {}),
+        ("1.2", {"build": "1"}),
+    ])]
+    published = twine(["--repository-url", server.url + "pypi/", *auth, *theirs], env)
+    assert published.returncode == 0, published.stdout + published.stderr
+    index = "http://%s:%s@127.0.0.1:%d/all/simple/" % (USER, TOKEN, server.port)
+    page = get(server.url + "all/simple/demo-pin/", USER, TOKEN)[2].decode()
+    assert sorted(re.findall(r">([^<]+\.whl)<", page)) == [
+        "demo_pin-1.2-1-py3-none-any.whl", "demo_pin-1.2.0-py3-none-any.whl", "demo_pin-1.2.0.0-py3-none-any.whl"]
+
+    def download(*requirement):
+        dest = tmp_path / ("dl-%d" % len(list(tmp_path.glob("dl-*"))))
+        result = run([SYSTEM_PYTHON, "-m", "pip", "download", "--no-deps", "-d", str(dest), "--index-url", index, *requirement], env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return [f.name for f in dest.iterdir()]
+
+    assert download("demo-pin==1.2.0") == ["demo_pin-1.2-1-py3-none-any.whl"]
+    assert download("demo-pin===1.2.0") == [os.path.basename(ours)]
+    with open(ours, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    pinned = tmp_path / "requirements.txt"
+    pinned.write_text("demo-pin==1.2.0 --hash=sha256:%s\n" % digest)
+    assert download("-r", str(pinned)) == [os.path.basename(ours)]
+
+    # 01.2.0 is another string for the virtual repository, and 1.2.0 for pip's ===.
+    odd, _ = make_wheel(str(tmp_path / "theirs-odd"), "demo-pin", "01.2.0", build="1")
+    assert twine(["--repository-url", server.url + "pypi/", *auth, odd], env).returncode == 0
+    assert download("demo-pin===1.2.0") == ["demo_pin-01.2.0-1-py3-none-any.whl"]
+    assert download("-r", str(pinned)) == [os.path.basename(ours)]

@@ -74,6 +74,8 @@ export interface IamCheck {
   resource: string;
   /** Every binding that granted it: [resource whose policy holds it, role, condition title or '']. */
   grantedBy: [string, string, string][];
+  /** Bindings that would have granted but for a condition on resource attributes the checked service does not recognise. */
+  conditionNotRecognised?: [string, string, string][];
   /** Made on someone else's behalf: 'function build', 'event delivery'. */
   by?: string;
 }
