@@ -64,7 +64,7 @@ const combo = (auth: 'token' | 'native'): Combo => ({
   name: `e2e ${auth}`,
   options: {
     projectId: PROJECT, region: 'europe-west1', repository: 'py-e2e', githubOwner: 'acme', githubRepo: 'mono',
-    packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello',
+    packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello', triggers: 'github-app',
   },
   // Event functions once, in native mode (their deploys differ in the trigger only), one of them on
   // Python 3.14, whose buildpack installs with uv unless told otherwise; a public function in token mode.
@@ -130,8 +130,11 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
   const googleData = tempDir('google-apis');
   // The bucket a bucket function listens to exists before the deploy, as it must in a real project. The
   // native-mode project is old enough (created before 2021-04-08) to need the Pub/Sub service agent's grant.
+  // The native-mode project's Pub/Sub API was on before 2021-04-08, so its service agent lacks the role that
+  // Google grants agents made since, and setup-gcp.sh must grant it token creation (the token-mode one has it).
   writeFileSync(path.join(googleData, 'state.json'), JSON.stringify({
     projects: { [PROJECT]: { projectNumber: PROJECT_NUMBER, createTime: auth === 'native' ? '2020-06-01T00:00:00.000Z' : '2024-01-01T00:00:00.000Z' } },
+    ...(auth === 'native' ? { services: { [PROJECT]: ['pubsub.googleapis.com'] } } : {}),
     buckets: { 'acme-uploads': { location: 'EUROPE-WEST1', projectNumber: PROJECT_NUMBER } },
   }));
   // Function builds install requirements.txt as Google's buildpack does; its pip path gets the build account's credential.
@@ -307,8 +310,6 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     // a higher version and the same version. Every deploy and install below must still get ours.
     publishOnPypi('Acme.E2E-Utils', '9.9.9');
     publishOnPypi('Acme.E2E-Utils', '0.1.0');
-    // What every function's requirements pin, on PyPI as its maintainers publish it (a stand-in wheel).
-    publishOnPypi('functions-framework', FUNCTIONS_FRAMEWORK);
 
     // What follows does not depend on the auth mode: once, in native mode.
     if (auth === 'token') return;
@@ -684,28 +685,42 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     expect(unneeded, 'bindings that no step needs').toEqual([]);
   });
 
+  interface Policy { version?: number; bindings?: { role: string; members: string[]; condition?: { expression: string; title: string } }[] }
+  /** A policy read or written as the owner, straight at the stand-in. */
+  const policyCall = async (resource: string, verb: 'get' | 'set', policy?: Policy): Promise<Policy> => {
+    // Artifact Registry reads a policy with GET, the other APIs with POST.
+    const response = await fetch(`${google.url}v1/${resource}:${verb}IamPolicy`, {
+      method: verb === 'get' && resource.includes('/repositories/') ? 'GET' : 'POST',
+      headers: { Authorization: `Bearer ${tokenFor(OWNER)}`, 'Content-Type': 'application/json' },
+      ...(verb === 'get' && resource.includes('/repositories/') ? {} : { body: JSON.stringify(verb === 'set' ? { policy } : {}) }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Policy;
+  };
+  /** Runs STEP with RESOURCE's policy changed by EDIT, and puts the policy back. */
+  const withPolicy = async (resource: string, edit: (policy: Policy) => void, step: () => void | Promise<void>) => {
+    const policy = await policyCall(resource, 'get');
+    const original = structuredClone(policy);
+    edit(policy);
+    await policyCall(resource, 'set', policy);
+    try {
+      await step();
+    } finally {
+      await policyCall(resource, 'set', { ...original, etag: undefined } as Policy);
+    }
+  };
+  const dropMember = (policy: Policy, role: string, member: string) => {
+    for (const b of policy.bindings ?? []) if (b.role === role && !b.condition) b.members = b.members.filter((m) => m !== member);
+  };
+  const without = (resource: string, role: string, member: string, step: () => void | Promise<void>) =>
+    withPolicy(resource, (policy) => dropMember(policy, role, member), step);
+  /** The binding 0.2.0 made instead: on the project, under a condition naming the resource. */
+  const addConditional = (policy: Policy, role: string, member: string, expression: string, title: string) => {
+    policy.version = 3;
+    policy.bindings = [...(policy.bindings ?? []), { role, members: [member], condition: { expression, title } }];
+  };
+
   it('7. removing a binding for real fails the step that needs it with 403', async () => {
-    const policyCall = async (resource: string, verb: 'get' | 'set', policy?: unknown) => {
-      // Artifact Registry reads a policy with GET, the other APIs with POST.
-      const response = await fetch(`${google.url}v1/${resource}:${verb}IamPolicy`, {
-        method: verb === 'get' && resource.includes('/repositories/') ? 'GET' : 'POST',
-        headers: { Authorization: `Bearer ${tokenFor(OWNER)}`, 'Content-Type': 'application/json' },
-        ...(verb === 'get' && resource.includes('/repositories/') ? {} : { body: JSON.stringify(verb === 'set' ? { policy } : {}) }),
-      });
-      expect(response.status).toBe(200);
-      return (await response.json()) as { bindings?: { role: string; members: string[] }[] };
-    };
-    const without = async (resource: string, role: string, member: string, step: () => void) => {
-      const policy = await policyCall(resource, 'get');
-      const original = structuredClone(policy);
-      for (const b of policy.bindings ?? []) if (b.role === role) b.members = b.members.filter((m) => m !== member);
-      await policyCall(resource, 'set', policy);
-      try {
-        step();
-      } finally {
-        await policyCall(resource, 'set', { ...original, etag: undefined });
-      }
-    };
     // The release's upload needs the build account's writer role on the repository.
     await without(REPOSITORY, 'roles/artifactregistry.writer', BUILD, () => {
       const result = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env: envAs(BUILD), cwd: repo });
@@ -723,6 +738,58 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       expect(result.ok).toBe(false);
       expect(result.steps.at(-1)!.stderr).toContain("Permission 'iam.serviceAccounts.actAs' denied");
     });
+  });
+
+  // Google reads IAM conditions on resource names for Cloud Storage and a few other services, not
+  // for Artifact Registry or Cloud Run: each of the three conditional grants 0.2.0 made in place of
+  // today's grants nothing, and the step that relied on it gets Google's 403.
+  it('0.2.0\'s conditional grants, in place of today\'s, grant nothing: the step that relied on each gets 403', async () => {
+    const project = `projects/${PROJECT}`;
+    const service = (name: string) => `projects/${PROJECT}/locations/europe-west1/services/${name}`;
+    if (auth === 'native') {
+      // The image push: 0.2.0 let the function build account write to gcf-artifacts under a condition, and
+      // deployed without --docker-repository. A new function, as 0.2.0 deployed it, is refused at the push.
+      const old = 'functions/hello/cloudbuild-0.2.0.yaml';
+      writeFileSync(path.join(repo, old), read(repo, 'functions/hello/cloudbuild.yaml')
+        .replace(/^ *- --docker-repository=.*\n/m, '').replace(/^( *- )hello$/m, '$1hello-old'));
+      try {
+        await withPolicy(IMAGES_REPOSITORY, (p) => dropMember(p, 'roles/artifactregistry.writer', FN_BUILD), () =>
+          withPolicy(project, (p) => addConditional(p, 'roles/artifactregistry.writer', FN_BUILD,
+            `resource.name == "projects/${PROJECT}/locations/europe-west1/repositories/gcf-artifacts"`, 'arpypi: function images'), () => {
+            const result = build(old, 'triggers/fn-hello.yaml', {}, false);
+            expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 1]]);
+            expect(result.steps[2].stderr).toContain(`Build failed: Permission 'artifactregistry.repositories.uploadArtifacts' denied on resource 'projects/${PROJECT}/locations/europe-west1/repositories/gcf-artifacts'`);
+          }));
+      } finally {
+        rmSync(path.join(repo, old));
+      }
+      // Event delivery: 0.2.0 let the trigger identity invoke under a condition naming the function's service.
+      const ev = sa('ev-orders-sync');
+      await withPolicy(project, (p) => {
+        dropMember(p, 'roles/run.invoker', ev);
+        addConditional(p, 'roles/run.invoker', ev, `resource.name == "${service('orders-sync')}"`, 'arpypi: events of orders-sync');
+      }, () => {
+        const before = google.requests().length;
+        const published = run('gcloud', ['pubsub', 'topics', 'publish', 'orders', '--message=hi', `--project=${PROJECT}`], { env: ownerEnv });
+        expect(published.status, published.stderr).toBe(0);
+        const deliveries = google.requests().slice(before).flatMap((r) => (r.deliveries as { function: string; status: number; member: string }[] | undefined) ?? []);
+        // (The Python 3.14 test left a failed function on the same topic: only orders-sync's delivery counts.)
+        expect(deliveries.filter((d) => d.function === service('orders-sync').replace('/services/', '/functions/')).map((d) => [d.status, d.member])).toEqual([[403, ev]]);
+      });
+    } else {
+      // Making a function public: 0.2.0 let the build account set invoker policies under a condition naming the
+      // service. gcloud updates the function, then Cloud Run refuses its SetIamPolicy.
+      const role = `${project}/roles/arpypiInvokerPolicy`;
+      await withPolicy(project, (p) => {
+        dropMember(p, role, BUILD);
+        addConditional(p, role, BUILD, `resource.name == "${service('open-api')}"`, 'arpypi: make open-api public');
+      }, () => {
+        const result = build('functions/open-api/cloudbuild.yaml', 'triggers/fn-open-api.yaml', {}, false);
+        expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([['prepare-requirements', 0], ['wait-for-release', 0], ['deploy', 1]]);
+        // gcloud reads the service's policy before it writes it: the first of the two is refused.
+        expect(result.steps[2].stderr).toMatch(/Permission 'run\.services\.getIamPolicy' denied on resource '\/\/run\.googleapis\.com\/projects\/acme-e2e-1\/locations\/europe-west1\/services\/open-api'/);
+      });
+    }
   });
 });
 

@@ -20,7 +20,7 @@ const WORKER = `order-worker@${PROJECT}.iam.gserviceaccount.com`;
 const BUCKET = 'uploads-bucket';
 const APP_OPTIONS = {
   projectId: PROJECT, region: 'us', functionRegion: 'us-east4', repository: 'py-internal', githubOwner: 'acme',
-  githubRepo: 'mono', packageName: 'acme-utils', pythonVersion: '3.12', auth: 'native', function: 'api',
+  githubRepo: 'mono', packageName: 'acme-utils', pythonVersion: '3.12', auth: 'native', function: 'api', triggers: 'github-app',
 };
 const MORE = [
   { name: 'on-order', options: { trigger: 'topic:orders', serviceAccount: WORKER } },
@@ -49,7 +49,8 @@ function seed(withPrerequisites: boolean): Record<string, unknown> {
   const compute = `${PROJECT_NUMBER}-compute@developer.gserviceaccount.com`;
   return {
     projects: { [PROJECT]: { projectNumber: PROJECT_NUMBER, createTime: '2019-05-01T00:00:00.000Z' } },
-    services: { [PROJECT]: ['bigquery.googleapis.com', 'logging.googleapis.com', 'storage.googleapis.com', 'serviceusage.googleapis.com'] },
+    // Pub/Sub on since before 2021-04-08: its service agent lacks the role Google grants agents made since.
+    services: { [PROJECT]: ['bigquery.googleapis.com', 'logging.googleapis.com', 'pubsub.googleapis.com', 'storage.googleapis.com', 'serviceusage.googleapis.com'] },
     iamPolicies: { [`projects/${PROJECT}`]: ownerPolicy() },
     serviceAccounts: { [compute]: account(compute), ...(withPrerequisites ? { [WORKER]: account(WORKER) } : {}) },
     buckets: withPrerequisites ? { [BUCKET]: { location: 'US-EAST4', projectNumber: PROJECT_NUMBER } } : {},
@@ -345,7 +346,7 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(kept.sort()).toEqual([
       `roles/eventarc.eventReceiver on project ${PROJECT} for serviceAccount:${ev}`,
       `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev}`,
-      'the trigger fn-on-upload',
+      'the trigger fn-on-upload in global',
       `the service account ${ev}`,
       `the service account ${fn}`,
     ].sort());
