@@ -135,6 +135,14 @@ def test_github_connection_waits_for_the_browser_and_then_links_a_repository(gap
     # Browser steps are refused out of order.
     assert plumbing(gapi, conn, "authorizeGithub")[0] == 400
 
+    # Deleting: the repositories first (stricter reading), then the connection.
+    delete = ("builds", "connections", "delete", "gh", "--region=%s" % REGION)
+    assert "still has repositories" in gcloud(gapi, tmp_path, *delete, check=False).stderr
+    n = len(gapi.requests())
+    gcloud(gapi, tmp_path, "builds", "repositories", "delete", "mono", "--connection=gh", "--region=%s" % REGION)
+    gcloud(gapi, tmp_path, *delete)
+    assert since(gapi, n) == [("DELETE", "/v2/%s/repositories/mono" % conn, 200), ("DELETE", "/v2/%s" % conn, 200)]
+
 
 def test_a_github_connection_with_a_token_and_an_installation_is_complete_at_once(gapi, tmp_path):
     enable(gapi, "secretmanager.googleapis.com")
