@@ -27,7 +27,8 @@ Claims (README.md, "Claims", has the sources in full):
 - A GitLab connection names three secret versions (api token, read_api token, webhook secret;
   GitLabConfig: all Required); the Cloud Build service agent reads them, so each must exist, be ENABLED,
   and be readable by the agent (secretmanager.versions.access on the secret or project: Google's own
-  Terraform examples grant the agent roles/secretmanager.secretAccessor on such secrets; stricter
+  Terraform examples, for GitHub and GitHub Enterprise connections, grant the agent
+  roles/secretmanager.secretAccessor on the secrets a connection names; stricter
   reading: refused at create). InstallationState is "Used for GitHub and GitHub Enterprise based
   connections": a GitLab connection has none.
 - Connections and repositories live in a region; the stand-in refuses `global` (gcloud builds triggers
