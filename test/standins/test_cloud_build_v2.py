@@ -253,6 +253,10 @@ def seed_complete_github(gapi, connection="gh", repositories=("mono",)):
     status, body = call(gapi, "POST", "/v2/%s/connections?connectionId=%s" % (LOCATION, connection), OWNER, {"githubConfig": {}})
     assert status == 200, body
     name = "%s/connections/%s" % (LOCATION, connection)
+    # The create's long-running operation: done, and read again through the operations route.
+    assert body["done"] and body["name"].startswith("%s/operations/" % LOCATION) and body["response"]["name"] == name
+    assert call(gapi, "GET", "/v2/%s" % body["name"], OWNER) == (200, body)
+    assert call(gapi, "GET", "/v2/%s" % body["name"], "user:stranger@example.com")[0] == 403
     assert plumbing(gapi, name, "authorizeGithub")[0] == 200
     assert plumbing(gapi, name, "installGithubApp")[0] == 200
     for repo in repositories:

@@ -81,6 +81,7 @@ def ensure_agent(ctx, project):
     policy.setdefault("bindings", []).append({"role": "roles/cloudbuild.serviceAgent", "members": [agent_member(ctx, project)]})
     policy["etag"] = base64.b64encode(("etag-%d" % ctx.state.next_id("etag")).encode()).decode()
     ctx.state["iamPolicies"][resource] = policy
+    ctx.changed = True
 
 
 def check_chain(ctx, permission, chain, member=None, by=None):
