@@ -39,6 +39,7 @@ APIS = (
     "logging",
     "pubsub",
     "run",
+    "secretmanager",
     "serviceusage",
     "storage",
 )

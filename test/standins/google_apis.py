@@ -22,6 +22,9 @@ their sources (README.md has the table):
   apis/storage.py            Cloud Storage JSON v1: buckets, objects, service agent
   apis/cloud_logging.py      Cloud Logging v2: entries.write
   apis/cloud_build.py        Cloud Build v1: triggers, default service account
+  apis/cloud_build_v2.py     Cloud Build v2: connections, repositories (2nd gen), browser steps
+  apis/repository_events.py  a webhook's event through the triggers: the builds Cloud Build starts
+  apis/secret_manager.py     Secret Manager v1: secrets, versions, IAM
   apis/cloud_functions.py    Cloud Functions v2: functions, runtimes, uploads
   apis/function_build.py     a function's build (Cloud Build and Google's Python buildpack)
   apis/cloud_run.py          Cloud Run v1/v2: services and their IAM policies
@@ -45,6 +48,7 @@ from apis.core import ROUTES, UNAUTHENTICATED, ApiError, Context, State  # noqa:
 from apis import (  # noqa: E402,F401
     resource_manager, service_usage, artifact_registry, iam_admin, pubsub, storage,
     cloud_logging, cloud_build, cloud_functions, cloud_run,
+    secret_manager, cloud_build_v2, repository_events,
 )
 
 

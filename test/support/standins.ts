@@ -102,3 +102,80 @@ export function gcloudEnvFor(google: Standin, project: string, member = 'user:ow
     '--config-dir', tempDir('gcloud-config'), '--identity', member, '--json']).stdout;
   return { ...process.env, ...(JSON.parse(json) as Record<string, string>) };
 }
+
+/** One call to a stand-in route as MEMBER; a non-2xx answer throws with Google's error message. */
+async function standinCall<T>(google: Standin, path: string, body: unknown, member: string): Promise<T> {
+  const response = await fetch(`${google.url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${tokenFor(member)}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as T & { error?: { message: string } };
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${answer.error?.message ?? ''}`);
+  return answer;
+}
+
+/**
+ * The person's browser steps for a GitHub connection (test plumbing, not Google): authorise Cloud Build
+ * (PENDING_USER_OAUTH -> PENDING_INSTALL_APP), then install the Cloud Build GitHub App (-> COMPLETE) on
+ * every repository of the account, or on REPOSITORIES (OWNER/NAME) only.
+ * CONNECTION: projects/P/locations/R/connections/C.
+ */
+export async function completeGithubConnection(google: Standin, connection: string, repositories?: string[], member = 'user:owner@example.com'): Promise<void> {
+  await standinCall(google, `_standin/v2/${connection}:authorizeGithub`, {}, member);
+  await standinCall(google, `_standin/v2/${connection}:installGithubApp`, repositories ? { repositories } : {}, member);
+}
+
+/** What a GitHub or GitLab webhook reports: a push (a branch or a tag) or a pull request (or a comment on one). */
+export type RepositoryEvent =
+  | { push: { branch?: string; tag?: string; commitSha: string; changedFiles?: string[] } }
+  | {
+      pullRequest: {
+        number: number;
+        baseBranch: string;
+        headBranch: string;
+        commitSha: string;
+        changedFiles?: string[];
+        /** The author has write access to the repository (comment control). */
+        authorIsWriter: boolean;
+        description?: string;
+        headRepoUrl?: string;
+        /** Present: the event is this comment on the pull request. */
+        comment?: { body: string; byWriter: boolean };
+      };
+    };
+
+/** A build Cloud Build starts for an event: run its config's steps as serviceAccountEmail. */
+export interface TriggeredBuild {
+  /** projects/P/locations/R/triggers/NAME */
+  trigger: string;
+  triggerName: string;
+  /** projects/P/serviceAccounts/EMAIL */
+  serviceAccount: string;
+  serviceAccountEmail: string;
+  /** The build config, relative to the checkout (the trigger's `filename`). */
+  filename: string;
+  commitSha: string;
+  ref: string;
+  /** Cloud Build's built-in substitutions for this build (PROJECT_ID, COMMIT_SHA, ..., _PR_NUMBER on GitHub pull requests). */
+  builtIns: Record<string, string>;
+  /** The trigger's own substitutions. */
+  substitutions: Record<string, string>;
+}
+
+export interface Delivery {
+  builds: TriggeredBuild[];
+  /** Triggers that matched but whose build could not start, with Cloud Build's reason. */
+  failed: { trigger: string; reason: string }[];
+  /** Triggers of the repository that did not match, and why. */
+  skipped: { trigger: string; reason: string }[];
+}
+
+/**
+ * Delivers EVENT for a linked repository (projects/P/locations/R/connections/C/repositories/REPO) and
+ * returns the builds Cloud Build starts through its regional triggers (test/standins/apis/repository_events.py).
+ * Throws when no event reaches Cloud Build (repository not linked, connection not COMPLETE or disabled).
+ */
+export function deliverEvent(google: Standin, repository: string, event: RepositoryEvent, member = 'user:owner@example.com'): Promise<Delivery> {
+  return standinCall<Delivery>(google, `_standin/v2/${repository}:deliverEvent`, event, member);
+}

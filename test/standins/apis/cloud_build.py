@@ -1,6 +1,12 @@
 """Cloud Build v1: triggers get, list, create, patch, delete; the default build service account.
 
 Claims:
+- A 2nd-gen trigger (repositoryEventConfig) is regional: `global` refuses it (gcloud builds triggers
+  import --help: "Region must be specified in 2nd gen repo; global is not supported"). Its repository
+  must be linked, in the trigger's project and region, through a connection in state COMPLETE (Cloud
+  Build v2: only such a connection serves repositories); it has exactly one of push (branch or tag)
+  or pullRequest (RepositoryEventConfig, PushFilter). The stand-in refuses a repository in another
+  region (stricter reading). 1st-gen `github:` triggers are accepted in `global` and in regions, as before.
 - gcloud builds triggers import sends PATCH .../triggers/NAME?triggerId=NAME, then POST on 404
   (run the real gcloud against this stand-in: test_google_apis.py).
 - Trigger names: letters, digits and hyphens, 1-64, starting and ending alphanumeric.
@@ -13,6 +19,7 @@ import uuid
 
 from standin_http import now
 from apis.core import ApiError, route
+from apis import cloud_build_v2
 
 
 TRIGGERS = r"/v1/projects/([^/]+)/locations/([^/]+)/triggers"
@@ -26,13 +33,44 @@ def find_trigger(ctx, project, location, ref):
     return None, None
 
 
+def check_repository_event_config(ctx, project, location, trigger):
+    """A 2nd-gen trigger names a linked repository of its own region, whose connection is COMPLETE."""
+    config = trigger["repositoryEventConfig"] or {}
+    if location == "global":
+        raise ApiError(400, "Triggers on 2nd gen repositories are regional: location 'global' is not supported; "
+                            "import the trigger with --region=REGION, the region of its repository.")
+    if trigger.get("github") or trigger.get("triggerTemplate"):
+        raise ApiError(400, "A trigger has one event source: repositoryEventConfig cannot go with github or triggerTemplate.")
+    name = config.get("repository") or ""
+    m = re.fullmatch(r"projects/([^/]+)/locations/([^/]+)/connections/[^/]+/repositories/[^/]+", name)
+    if not m:
+        raise ApiError(400, "repositoryEventConfig.repository %r is not projects/P/locations/L/connections/C/repositories/R." % name)
+    if ctx.state.project_id_for(m.group(1)) != project or m.group(2) != location:
+        raise ApiError(400, "repositoryEventConfig.repository %s is not in the trigger's project and region (%s, %s)."
+                       % (name, project, location))
+    repository = cloud_build_v2.table(ctx.state, "cloudbuildRepositories").get(name)
+    if repository is None:
+        raise ApiError(400, "repositoryEventConfig.repository %s does not exist: link it first (gcloud builds repositories create)."
+                       % name, "FAILED_PRECONDITION")
+    reason = cloud_build_v2.incomplete(cloud_build_v2.table(ctx.state, "connections")[name.split("/repositories/")[0]])
+    if reason:
+        raise ApiError(400, "repositoryEventConfig.repository %s: %s." % (name, reason), "FAILED_PRECONDITION")
+    events = [k for k in ("push", "pullRequest") if config.get(k) is not None]
+    if len(events) != 1:
+        raise ApiError(400, "repositoryEventConfig needs exactly one of push or pullRequest.")
+    if events == ["push"] and (config["push"].get("branch") is None) == (config["push"].get("tag") is None):
+        raise ApiError(400, "repositoryEventConfig.push needs exactly one of branch or tag.")
+    if events == ["pullRequest"] and config["pullRequest"].get("branch") is None:
+        raise ApiError(400, "repositoryEventConfig.pullRequest needs branch.")
+
+
 def store_trigger(ctx, project, location, body, existing_key=None, existing=None):
     trigger = dict(body or {})
     name = trigger.get("name")
     if not name or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?", name):
         raise ApiError(400, "invalid trigger name %r: letters, digits and hyphens, 1-64, starting and ending alphanumeric" % name)
-    if location != "global" and trigger.get("github"):
-        pass  # accepted, as Google does for 1st-gen GitHub App triggers
+    if trigger.get("repositoryEventConfig") is not None:
+        check_repository_event_config(ctx, project, location, trigger)
     trigger["resourceName"] = "projects/%s/locations/%s/triggers/%s" % (project, location, name)
     if existing:
         trigger["id"] = existing["id"]
