@@ -24,7 +24,8 @@ import { resolveSubstitutions, runBuild, runBuildAsync } from './support/cloudbu
 import type { BuildResult, BuildRun } from './support/cloudbuild.js';
 import { generate, listFiles, read, ROOT, tempDir } from './support/generate.js';
 import type { Combo } from './support/generate.js';
-import { gcloudEnvFor, iamChecks, runSetup, startStandin, STANDINS, tokenFile, tokenFor } from './support/standins.js';
+import { completeGithubConnection, deliverEventSync, gcloudEnvFor, iamChecks, runSetup, startStandin, STANDINS, tokenFile, tokenFor } from './support/standins.js';
+import type { RepositoryEvent } from './support/standins.js';
 import type { IamCheck, Standin } from './support/standins.js';
 import { ok, requirePython, run } from './support/tools.js';
 
@@ -60,11 +61,17 @@ const INSTALL_TOOLS = {
     'and the stand-in keyring backend (test/standins/keyring_backend) takes the place of keyrings.google-artifactregistry-auth',
 };
 
+/** Each mode's repository lives on its own host, reached through a Cloud Build connection (2nd gen). */
+const HOST = { token: 'github', native: 'gitlab' } as const;
+const CONNECTION = (auth: 'token' | 'native') => `projects/${PROJECT}/locations/europe-west1/connections/arpypi-${HOST[auth]}`;
+/** The repository as Cloud Build links it: what the regional triggers name. */
+const LINK = (auth: 'token' | 'native') => `${CONNECTION(auth)}/repositories/mono`;
+
 const combo = (auth: 'token' | 'native'): Combo => ({
   name: `e2e ${auth}`,
   options: {
     projectId: PROJECT, region: 'europe-west1', repository: 'py-e2e', githubOwner: 'acme', githubRepo: 'mono',
-    packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello', triggers: 'github-app',
+    packageName: 'Acme.E2E-Utils', pythonVersion: '3.11', auth, function: 'hello', triggers: 'connection', gitHost: HOST[auth],
   },
   // Event functions once, in native mode (their deploys differ in the trigger only), one of them on
   // Python 3.14, whose buildpack installs with uv unless told otherwise; a public function in token mode.
@@ -87,6 +94,8 @@ const DOCS: Record<string, string> = {
   arpypiFunctionDeployer: 'https://cloud.google.com/functions/docs/reference/iam/roles',
   arpypiInvokerPolicy: 'https://cloud.google.com/functions/docs/securing/managing-access-iam#allowing_unauthenticated_http_function_invocation',
 };
+/** The connection's grants follow Google's page on connecting the repository's host. */
+const CONNECT_DOC = { token: 'https://cloud.google.com/build/docs/automating-builds/github/connect-repo-github', native: 'https://cloud.google.com/build/docs/automating-builds/gitlab/connect-repo-gitlab' } as const;
 /** The function build account's grants follow Google's page on it, whatever the role. */
 const FN_BUILD_DOC = 'https://cloud.google.com/functions/docs/securing/build-custom-sa';
 /** The Pub/Sub service agent's grant (projects created on or before 2021-04-08). */
@@ -105,6 +114,7 @@ function generalise(text: string, functions: string[]): string {
     .replaceAll(`@${PROJECT}.iam.gserviceaccount.com`, '')
     .replace(/^serviceAccount:service-\d+@gs-project-accounts\.iam\.gserviceaccount\.com$/, 'Cloud Storage service agent')
     .replace(/^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/, 'Pub/Sub service agent')
+    .replace(/^serviceAccount:service-\d+@gcp-sa-cloudbuild\.iam\.gserviceaccount\.com$/, 'Cloud Build service agent')
     .replace(/^serviceAccount:/, '');
   for (const name of [...functions].sort((a, b) => b.length - a.length)) {
     out = out.replaceAll(`fn-${name}`, 'fn-NAME').replaceAll(`ev-${name}`, 'ev-NAME').replaceAll(`install-${name}`, 'install-NAME').replace(new RegExp(` ${name}( |$)`, 'g'), ' NAME$1');
@@ -116,13 +126,16 @@ function where(b: Binding, functions: string[]): string {
   if (b.resource === REPOSITORY) return 'the Python repository';
   if (b.resource === INDEX_REPOSITORY) return 'the virtual repository pip reads';
   if (b.resource === IMAGES_REPOSITORY) return "the functions' Docker repository";
+  if (/\/connections\/[^/]+$/.test(b.resource)) return 'the Cloud Build connection';
   if (b.resource === `projects/${PROJECT}`) return b.title ? `project, under the condition "${generalise(b.title, functions)}"` : 'project';
   const account = /serviceAccounts\/(.*)$/.exec(b.resource);
   if (account) return `the account ${generalise(account[1], functions)}`;
   return b.resource;
 }
 
-interface Prepared { repo: string; google: Standin; index: Standin; ownerEnv: NodeJS.ProcessEnv; setupBindings: Binding[] }
+interface Prepared { repo: string; google: Standin; index: Standin; ownerEnv: NodeJS.ProcessEnv; setupBindings: Binding[]; agentChecks: IamCheck[] }
+/** Cloud Build's service agent: it makes the connection and fetches each build's source through it. */
+const CLOUD_BUILD_AGENT = `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com`;
 const preparing = new Map<string, Promise<Prepared>>();
 
 /** A generated repository, its stand-ins, and the project that its scripts/setup-gcp.sh set up as the owner. */
@@ -152,13 +165,32 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
     // How often a deploy asks whether its version is released (10 s in Cloud Build).
     RELEASE_POLL_SECONDS: '0.3',
   };
+  // The first run stops at the connection, with the step that is the person's; the second goes on.
+  const first = await runSetup(repo, [], ownerEnv);
+  const yours = /setup-gcp: one step is yours, in a browser: (.*)\.\n/.exec(first.stdout)?.[1];
+  if (first.status !== 1 || !yours) throw new Error(`setup-gcp.sh did not stop at the connection:\n${first.stdout}${first.stderr}`);
+  if (auth === 'token') {
+    // GitHub: authorise Cloud Build and install its GitHub App on the repository, in a browser (stand-in plumbing).
+    if (!yours.includes('install the Cloud Build GitHub App on acme/mono')) throw new Error(`not the GitHub step: ${yours}`);
+    await completeGithubConnection(google, CONNECTION(auth), ['acme/mono']);
+  } else {
+    // GitLab: two personal access tokens, kept in the secrets the first run made, as the README says.
+    for (const secret of ['arpypi-gitlab-api-token', 'arpypi-gitlab-read-token']) {
+      if (!yours.includes(secret)) throw new Error(`the GitLab step does not name ${secret}: ${yours}`);
+      ok('gcloud', ['secrets', 'versions', 'add', secret, `--project=${PROJECT}`, '--data-file=-'], { env: ownerEnv, input: `glpat-${secret}` });
+    }
+  }
   const setup = await runSetup(repo, [], ownerEnv);
   if (setup.status !== 0) throw new Error(`setup-gcp.sh failed:\n${setup.stdout}${setup.stderr}`);
-  console.log(`e2e ${auth}: setup-gcp.sh ${setup.seconds.toFixed(1)} s`);
+  console.log(`e2e ${auth}: setup-gcp.sh ${first.seconds.toFixed(1)} s, then ${setup.seconds.toFixed(1)} s`);
   const state = JSON.parse(readFileSync(path.join(googleData, 'state.json'), 'utf8')) as { iamPolicies: Record<string, { bindings?: { role: string; members: string[]; condition?: { title: string } }[] }> };
-  const setupBindings = Object.entries(state.iamPolicies).flatMap(([resource, policy]) => (policy.bindings ?? []).flatMap((b) =>
-    b.members.filter((m) => m !== OWNER).map((member) => ({ resource, role: b.role, member, title: b.condition?.title ?? '' }))));
-  return { repo, google, index, ownerEnv, setupBindings };
+  // What setup-gcp.sh granted: every binding but the owner's and the roles Google grants its own service agents.
+  const setupBindings = Object.entries(state.iamPolicies).flatMap(([resource, policy]) => (policy.bindings ?? [])
+    .filter((b) => !/^roles\/\w+\.serviceAgent$/.test(b.role)).flatMap((b) =>
+      b.members.filter((m) => m !== OWNER).map((member) => ({ resource, role: b.role, member, title: b.condition?.title ?? '' }))));
+  // What the agent did on the project's behalf while the connection was made and completed.
+  const agentChecks = iamChecks(google.requests()).filter((c) => c.member === CLOUD_BUILD_AGENT);
+  return { repo, google, index, ownerEnv, setupBindings, agentChecks };
 }
 
 // Both projects are set up side by side (most of the time goes to gcloud starting); the
@@ -209,19 +241,38 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
    * RECORD files each step's permission checks; builds that overlap leave it off, since then
    * another build's requests would be filed under this one's steps.
    */
+  /**
+   * The build that a push to main (or a pull request to it) starts through the regional trigger of
+   * TRIGGER's file, as the stand-in's Cloud Build resolves it from the imported trigger: its account,
+   * its substitutions and Cloud Build's built-in ones. The push changes a file the trigger includes.
+   */
+  const triggered = (trigger: string) => {
+    const file = parse(read(repo, trigger)) as { name: string; includedFiles?: string[] };
+    const commitSha = ok('git', ['-C', repo, 'rev-parse', 'HEAD']).stdout.trim();
+    const event: RepositoryEvent = file.name === 'pull-request-checks'
+      ? { pullRequest: { number: 7, baseBranch: 'main', headBranch: 'feature', commitSha, changedFiles: ['package/README.md'], authorIsWriter: true } }
+      : { push: { branch: 'main', commitSha, changedFiles: [(file.includedFiles ?? ['README.md'])[0].replace('**', 'x')] } };
+    const delivery = deliverEventSync(google, LINK(auth), event);
+    const started = delivery.builds.find((b) => b.triggerName === file.name);
+    if (!started) throw new Error(`the event started no build of ${file.name}: ${JSON.stringify(delivery)}`);
+    return started;
+  };
   const buildRun = (config: string, trigger: string, extra: Partial<BuildRun> = {}, record = true): BuildRun => {
-    const triggerFile = parse(read(repo, trigger));
-    const member = `serviceAccount:${String(triggerFile.serviceAccount).split('/').pop()}`;
+    const before = google.requests().length;
+    const started = triggered(trigger);
+    // Cloud Build fetches the commit through the connection, for the trigger's account.
+    if (record) steps.push({ step: `${started.triggerName}: source fetch`, checks: iamChecks(google.requests().slice(before)) });
+    const member = `serviceAccount:${started.serviceAccountEmail}`;
     const env = envAs(member);
-    const pipeline = String(triggerFile.name);
+    const pipeline = started.triggerName;
     const declared = Object.keys(parse(read(repo, config)).substitutions ?? {});
     const seams = Object.fromEntries(Object.entries({ _PYPI_URL: index.url, _INDEX_URL: `${index.url}${VIRTUAL}/` }).filter(([k]) => declared.includes(k)));
     let marks: number[] = [];
     return {
       workspace: repo,
       config,
-      builtIns: { PROJECT_ID: PROJECT, PROJECT_NUMBER, BUILD_ID: `b-${Date.now()}`, LOCATION: 'global', BRANCH_NAME: 'main' },
-      substitutions: { ...triggerFile.substitutions, ...seams },
+      builtIns: { ...started.builtIns, BUILD_ID: `b-${Date.now()}` },
+      substitutions: { ...started.substitutions, ...seams },
       env,
       entrypoints: { python, python3: python },
       replacements: { 'install-tools': INSTALL_TOOLS },
@@ -279,7 +330,9 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
 
   // Both setups run side by side with the rest of the suite: on a loaded 2-core machine that can take minutes.
   beforeAll(async () => {
-    ({ repo, google, index, ownerEnv, setupBindings } = await preparing.get(auth)!);
+    let agentChecks: IamCheck[];
+    ({ repo, google, index, ownerEnv, setupBindings, agentChecks } = await preparing.get(auth)!);
+    steps.push({ step: 'setup-gcp.sh: the connection (Cloud Build service agent)', checks: agentChecks });
     logDir = tempDir('build-logs');
   }, 600_000);
 
@@ -495,7 +548,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     expect(functionBuilds(googleBefore)).toEqual([expect.objectContaining({ status: 0, downloaded: expect.arrayContaining([expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.2\.0-py3-none-any\.whl$/i)]) })]);
   });
 
-  it('4. triggers: setup-gcp.sh imported each trigger file as written, the pull-request one running as arpypi-pr', () => {
+  it('4. triggers: setup-gcp.sh imported each trigger file as written, in the functions region, on the linked repository, the pull-request one running as arpypi-pr', () => {
     const triggers = listFiles(path.join(repo, 'triggers')).map((f) => `triggers/${f}`);
     expect(triggers.length).toBe(combo(auth).more.length + 3);
     const imports = google.requests().filter((r) => r.rpc === 'triggers.create' && r.status === 200);
@@ -503,10 +556,10 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     for (const trigger of triggers) {
       const file = parse(read(repo, trigger));
       const sent = imports.find((r) => (r.body as { name: string }).name === file.name)!;
-      expect(sent.path).toBe(`/v1/projects/${PROJECT}/locations/global/triggers`);
+      expect(sent.path).toBe(`/v1/projects/${PROJECT}/locations/europe-west1/triggers`);
       const event = file.name === 'pull-request-checks' ? 'pullRequest' : 'push';
       expect(sent.body).toMatchObject({
-        name: file.name, filename: file.filename, github: { owner: 'acme', name: 'mono', [event]: { branch: '^main$' } },
+        name: file.name, filename: file.filename, repositoryEventConfig: { repository: LINK(auth), [event]: { branch: '^main$' } },
         serviceAccount: `projects/${PROJECT}/serviceAccounts/${(file.name === 'pull-request-checks' ? PR : BUILD).split(':')[1]}`,
         tags: file.tags,
       });
@@ -612,7 +665,9 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       expect(reads.filter((r) => r.method !== 'GET' || (r.identity !== PR && r.status !== 401))).toEqual([]);
       expect(reads.filter((r) => r.identity === PR && r.status === 200).length).toBeGreaterThan(0);
       // Google: only the log write of the build's start.
-      expect(google.requests().slice(googleBefore).map((r) => [r.rpc, r.identity])).toEqual([['entries.write', PR]]);
+      // Google: only the source fetch through the connection and the log write of the build's start.
+      expect(google.requests().slice(googleBefore).filter((r) => !r.path.startsWith('/_standin/')).map((r) => [r.rpc, r.identity])).toEqual([['entries.write', PR]]);
+      expect(iamChecks(google.requests().slice(googleBefore)).map((c) => [c.member, c.permission])).toEqual(expect.arrayContaining([[PR, 'cloudbuild.repositories.accessReadToken']]));
     } finally {
       // The pull request is not merged: main stays where it was.
       ok('git', ['-C', repo, 'reset', '-q', '--hard', 'HEAD~1']);
@@ -675,7 +730,8 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       }
       const role = binding.role.replace(/^projects\/[^/]+\/roles\//, '');
       const isFnBuild = binding.member === FN_BUILD && role !== 'roles/artifactregistry.reader';
-      const doc = binding.member.includes('gcp-sa-pubsub') ? PUBSUB_AGENT_DOC : isFnBuild ? FN_BUILD_DOC : DOCS[role];
+      const connection = role === 'roles/cloudbuild.readTokenAccessor' || binding.member === CLOUD_BUILD_AGENT;
+      const doc = binding.member.includes('gcp-sa-pubsub') ? PUBSUB_AGENT_DOC : connection ? CONNECT_DOC[auth] : isFnBuild ? FN_BUILD_DOC : DOCS[role];
       expect(doc, `no document named for ${role}`).toBeDefined();
       const row = `| ${generalise(binding.member, functions)} | \`${role}\` | ${where(binding, functions)} | ${doc} |`;
       const stepsOf = proven.get(row) ?? new Set<string>();

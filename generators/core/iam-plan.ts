@@ -17,7 +17,9 @@ export const PROJECT_NUMBER = '{PROJECT_NUMBER}';
 export type Where =
   | { kind: 'project' }
   | { kind: 'repository'; id: string; location: string }
-  | { kind: 'account'; email: string };
+  | { kind: 'account'; email: string }
+  /** A Cloud Build connection: granted on once it exists, after the script makes it. */
+  | { kind: 'connection'; id: string; location: string };
 
 export interface Grant {
   /** An IAM member, as policies write it. */
@@ -111,10 +113,17 @@ export function iamPlan(m: Model): Grant[] {
   if (m.secondGen) {
     // Google's page on connecting a repository: to create a connection with gcloud, Cloud Build's
     // service agent must be able to keep its tokens in Secret Manager.
+    const connectDoc = m.gitHost === 'gitlab' ? DOC.connectGitlab : DOC.connectGithub;
     grants.push({
       member: `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com`, role: 'roles/secretmanager.admin', where: project,
-      why: `Cloud Build keeps the connection's ${m.gitHostName} tokens in Secret Manager`, doc: m.gitHost === 'gitlab' ? DOC.connectGitlab : DOC.connectGithub,
+      why: `Cloud Build keeps the connection's ${m.gitHostName} tokens in Secret Manager`, doc: connectDoc,
     });
+    // No Google page says whether a build that runs as its own account fetches the source with that
+    // account's right to the repository's read token: the stricter reading, that it does (README.md).
+    const connection = { kind: 'connection', id: m.connection, location: m.buildRegion } as const;
+    for (const [member, builds] of [[build, 'the push builds'], [pr, 'the pull-request builds']] as const) {
+      grants.push({ member, role: 'roles/cloudbuild.readTokenAccessor', where: connection, why: `${builds} fetch the commit through the connection (the stricter reading: no page settles it)`, doc: connectDoc });
+    }
   }
   for (const fn of m.functions) {
     if (!fn.triggerAccount) continue;
@@ -174,7 +183,7 @@ const quoted = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
  * $project_number (read from Google), every other value a literal.
  */
 export function grantWords(g: Grant): string {
-  const resource = g.where.kind === 'project' ? '"$project"' : quoted(g.where.kind === 'repository' ? `${g.where.location}/${g.where.id}` : g.where.email);
+  const resource = g.where.kind === 'project' ? '"$project"' : quoted(g.where.kind === 'account' ? g.where.email : `${g.where.location}/${g.where.id}`);
   const withNumber = (text: string) => text.split(PROJECT_NUMBER).map(quoted).join('"$project_number"');
   const condition = g.condition ? ` ${withNumber(g.condition.expression)} ${quoted(g.condition.title)}` : '';
   return `${g.where.kind} ${resource} ${quoted(g.role)} ${withNumber(g.member)}${condition}`;
