@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { read, runApp, runFunction, tempDir } from './support/generate.js';
-import { gcloudEnvFor, runSetup, startStandin } from './support/standins.js';
+import { completeGithubConnection, gcloudEnvFor, runSetup, startStandin } from './support/standins.js';
 import type { RecordedRequest, Standin } from './support/standins.js';
 import { ok, run, which } from './support/tools.js';
 
@@ -31,6 +31,7 @@ const FUNCTIONS = ['api', ...MORE.map((f) => f.name)];
 /** Who runs the script: an administrator holding the roles the script's header lists, and one holding all but one. */
 const ADMIN = 'user:admin@example.com';
 const ADMIN_MINUS = 'user:almost@example.com';
+const OWNER = 'user:owner@example.com';
 const MISSING_ROLE = 'roles/iam.serviceAccountAdmin';
 let headerRoles: string[] = [];
 
@@ -326,9 +327,13 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     console.log(`setup-gcp.sh, second run: ${again.seconds.toFixed(1)} s, ${requests.length} requests`);
   }, 300_000);
 
-  it('after a function is removed and token mode gives way to native: a run lists what is stale and leaves it, --dry-run --prune lists the removals, --prune removes exactly those', async () => {
+  it('after a function is removed, token mode gives way to native and GitHub App triggers to a connection: a run lists what is stale and leaves it, --dry-run --prune lists the removals, --prune removes exactly those', async () => {
     // Three runs, on the project as the first run left it. 1: the repository without on-upload, in token
-    // mode: it adds the reader and lists (and keeps) what on-upload and native mode had.
+    // mode, its triggers now on a Cloud Build connection (2nd gen): the run stops at the connection until a
+    // person authorises Cloud Build on GitHub; then it adds the reader, links the repository, imports the
+    // triggers in the functions region, and lists (and keeps) what on-upload, native mode and the global
+    // GitHub App triggers had.
+    // As the project's owner: the connection needs a role the first repository's header did not list.
     const stateFile = path.join(google.dataDir, 'state.json');
     const bindings = (st: State) => Object.entries(st.iamPolicies).flatMap(([r, p]) => triples(r, p));
     const load = () => JSON.parse(readFileSync(stateFile, 'utf8')) as State;
@@ -336,17 +341,26 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const ev = triggerAccounts['on-upload'];
     const fn = runtimeAccounts['on-upload'];
     const reader = `arpypi-reader@${PROJECT}.iam.gserviceaccount.com`;
+    const connection = `${project}/locations/us-east4/connections/arpypi-github`;
+    // Every GitHub App trigger the first run imported (1st gen, global) is stale once the triggers are on the connection.
+    const oldTriggers = triggers.map((t) => t.name).sort();
     const token = tempDir('setup-gcp-token');
-    await runApp(token, { ...APP_OPTIONS, auth: 'token' });
+    await runApp(token, { ...APP_OPTIONS, auth: 'token', triggers: 'connection' });
     await runFunction(token, 'on-order', MORE[0].options);
     const before = load();
-    const toToken = await setup(token, [], gcloudEnv(google));
+    const waiting = await setup(token, [], gcloudEnv(google, OWNER));
+    expect(waiting.status, show(waiting)).toBe(1);
+    expect(waiting.stdout).toMatch(/^setup-gcp: one step is yours, in a browser: open https:\/\/\S+ in a browser, sign in to GitHub as an owner of acme, authorise Cloud Build, and install the Cloud Build GitHub App on acme\/mono\.$/m);
+    expect(waiting.stderr.trim().split('\n').at(-1)).toBe('setup-gcp: stopped before linking https://github.com/acme/mono.git and importing the triggers: run bash scripts/setup-gcp.sh again once that step is done.');
+    await completeGithubConnection(google, connection, ['acme/mono']);
+    const toToken = await setup(token, [], gcloudEnv(google, OWNER));
     expect(toToken.status, show(toToken)).toBe(0);
+    expect(toToken.stdout).toContain(`setup-gcp: linking https://github.com/acme/mono.git as mono on arpypi-github`);
     const kept = toToken.stdout.split('\n').filter((l) => l.includes('stale, kept')).map((l) => l.replace('setup-gcp: stale, kept (run with --prune to remove): ', ''));
     expect(kept.sort()).toEqual([
       `roles/eventarc.eventReceiver on project ${PROJECT} for serviceAccount:${ev}`,
       `roles/run.invoker on project ${PROJECT} for serviceAccount:${ev}`,
-      'the trigger fn-on-upload in global',
+      ...oldTriggers.map((t) => `the trigger ${t} in global`),
       `the service account ${ev}`,
       `the service account ${fn}`,
     ].sort());
@@ -355,19 +369,30 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       `${indexName} roles/artifactregistry.reader serviceAccount:${reader}`,
       `${project}/serviceAccounts/${reader} roles/iam.serviceAccountTokenCreator serviceAccount:${buildAccount}`,
     ].sort();
-    expect(bindings(mid).filter((b) => !bindings(before).includes(b)).sort()).toEqual(readerBindings);
+    // The connection's: Cloud Build's agent keeps the tokens in Secret Manager (Google grants it its own role when
+    // it makes the agent); the triggers' accounts fetch the source through the connection.
+    const agent = `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com`;
+    const connectionBindings = [
+      `${project} roles/secretmanager.admin ${agent}`,
+      `${project} roles/cloudbuild.serviceAgent ${agent}`,
+      `${connection} roles/cloudbuild.readTokenAccessor serviceAccount:${buildAccount}`,
+      `${connection} roles/cloudbuild.readTokenAccessor serviceAccount:${prAccount}`,
+    ];
+    expect(bindings(mid).filter((b) => !bindings(before).includes(b)).sort()).toEqual([...readerBindings, ...connectionBindings].sort());
+    expect(Object.keys(mid.triggers).filter((t) => !(t in before.triggers)).sort()).toEqual(
+      ['fn-api', 'fn-on-order', 'package-release', 'pull-request-checks'].map((t) => `${project}/locations/us-east4/triggers/${t}`));
     expect(bindings(before).filter((b) => !bindings(mid).includes(b))).toEqual([]);
 
     // 2: the same without on-upload, back in native mode: --dry-run --prune reads, prints the removals, changes nothing.
     const native = tempDir('setup-gcp-native');
-    await runApp(native, APP_OPTIONS);
+    await runApp(native, { ...APP_OPTIONS, triggers: 'connection' });
     await runFunction(native, 'on-order', MORE[0].options);
-    const dry = await setup(native, ['--dry-run', '--prune'], gcloudEnv(google));
+    const dry = await setup(native, ['--dry-run', '--prune'], gcloudEnv(google, OWNER));
     expect(dry.status, show(dry)).toBe(0);
     const removals = dry.stdout.split('# == Prune')[1].trim().split('\n').slice(1);
     expect(removals.sort()).toEqual([
       `gcloud artifacts repositories remove-iam-policy-binding py-internal-index --location=us --project=${PROJECT} --member=serviceAccount:${reader} --role=roles/artifactregistry.reader --condition=None --format=none  # change`,
-      `gcloud builds triggers delete fn-on-upload --project=${PROJECT} --region=global --quiet  # change`,
+      ...oldTriggers.map((t) => `gcloud builds triggers delete ${t} --project=${PROJECT} --region=global --quiet  # change`),
       `gcloud iam service-accounts delete ${ev} --project=${PROJECT} --quiet  # change`,
       `gcloud iam service-accounts delete ${fn} --project=${PROJECT} --quiet  # change`,
       `gcloud iam service-accounts delete ${reader} --project=${PROJECT} --quiet  # change`,
@@ -377,12 +402,12 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(load()).toEqual(mid);
 
     // 3: --prune removes exactly those: accounts, their bindings, the trigger; nothing else changes.
-    const pruned = await setup(native, ['--prune'], gcloudEnv(google));
+    const pruned = await setup(native, ['--prune'], gcloudEnv(google, OWNER));
     expect(pruned.status, show(pruned)).toBe(0);
     expect(pruned.stdout).not.toContain('stale, kept');
     const after = load();
     expect(Object.keys(mid.serviceAccounts).filter((a) => !(a in after.serviceAccounts)).sort()).toEqual([ev, fn, reader].sort());
-    expect(Object.keys(mid.triggers).filter((t) => !(t in after.triggers))).toEqual([`${project}/locations/global/triggers/fn-on-upload`]);
+    expect(Object.keys(mid.triggers).filter((t) => !(t in after.triggers)).sort()).toEqual(oldTriggers.map((t) => `${project}/locations/global/triggers/${t}`));
     expect(bindings(mid).filter((b) => !bindings(after).includes(b)).sort()).toEqual([
       `${project} roles/eventarc.eventReceiver serviceAccount:${ev}`,
       `${project} roles/run.invoker serviceAccount:${ev}`,
