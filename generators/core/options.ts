@@ -91,7 +91,7 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
       return typeof region === 'string' && !rules.isMultiRegion(region) ? region : undefined;
     },
     // A multi-region has no single region to follow: the prompt offers its largest one.
-    suggest: (ctx) => rules.SUGGESTED_FUNCTION_REGION[ctx.values.region as string],
+    suggest: (ctx) => rules.SUGGESTED_FUNCTION_REGION.get(ctx.values.region as string),
   },
   {
     key: 'auth', flag: 'auth', type: 'string',
@@ -171,6 +171,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'force', flag: 'force', type: 'boolean', description: 'Take the new render for the wiring files this run changes, over your edits (never for your own code)' },
   { key: 'dryRun', flag: 'dry-run', type: 'boolean', description: 'Print what would be created, changed, merged or removed, and write nothing' },
   { key: 'help', flag: 'help', type: 'boolean', description: 'Print this help' },
+  { key: 'version', flag: 'version', type: 'boolean', description: 'Print the version of generator-arpypi' },
 ];
 
 export const REMOVE_OPTION: OptionSpec = {
