@@ -66,6 +66,8 @@ export function planWrites(
   recorded: ReadonlyMap<string, string>,
   /** The last renders, read only when a file needs one (most runs need none). */
   bases: () => Bases,
+  /** Wiring files whose generated version still waits beside them for a merge by hand. */
+  offered: ReadonlySet<string>,
   force: boolean,
   version: string,
 ): PlannedFile[] {
@@ -93,6 +95,8 @@ export function planWrites(
     const { lf: disk, eol } = lineEndings(raw);
     if (disk === file.contents) return taken('identical');
     if (file.owner === 'sample') return left('yours');
+    // Offered and not merged yet: the user's file still, --force or not; the offer follows the render.
+    if (offered.has(file.path)) return taken('offered');
     if (holdsMarkers(disk)) return force ? taken('force', inEndings(file.contents, eol)) : left('unresolved');
     // Never written by this generator: the user's file stays, with or without --force.
     if (previous === undefined) return taken('offered');

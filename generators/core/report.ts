@@ -73,8 +73,9 @@ export function report(plan: Plan, decision: Decision, dryRun: boolean): string[
     out.push(`Still unresolved: ${unresolved.join(', ')}: conflict marker lines (<<<<<<<, |||||||, ======= or >>>>>>>) are still there; resolve them and run again, or run with --force to take the generator's version.`);
   }
   if (plan.offered.length > 0) {
+    const one = plan.offered.length === 1;
     out.push(
-      `To merge by hand: ${plan.offered.join(', ')}: kept as you have ${plan.offered.length === 1 ? 'it' : 'them'}, since this generator did not write ${plan.offered.length === 1 ? 'it' : 'them'} (a first run never replaces your files, --force or not); the generated ${plan.offered.length === 1 ? 'version is' : 'versions are'} in ${OFFERS_DIR}/ under the same ${plan.offered.length === 1 ? 'path' : 'paths'}: merge what you need, then delete ${plan.offered.length === 1 ? 'that copy' : 'those copies'}.`,
+      `To merge by hand: ${plan.offered.join(', ')}: kept as you have ${one ? 'it' : 'them'}, --force or not, since this generator did not write ${one ? 'it' : 'them'} (or has no base to merge with); the generated ${one ? 'version is' : 'versions are'} in ${OFFERS_DIR}/ under the same ${one ? 'path' : 'paths'}: merge what you need, then delete ${one ? 'that copy' : 'those copies'}.`,
     );
   }
   if (deleted.length > 0) {

@@ -267,9 +267,10 @@ async function plan(
   let lastRenders: Bases | undefined;
   const bases = () => (lastRenders ??= decodeBases(basesBytes));
   const { force, dryRun } = invocation;
-  const files = planWrites(rendered, readDisk, recorded, bases, force, generatorVersion);
+  const waiting = new Set(entriesBelow(path.join(root, OFFERS_DIR)));
+  const files = planWrites(rendered, readDisk, recorded, bases, waiting, force, generatorVersion);
   const removals = planRemovals(rendered, readDisk, recorded);
-  const offers = planOffers(root, files, new Set(recorded.keys()));
+  const offers = planOffers(root, files, waiting, new Set(recorded.keys()));
 
   const store: Record<string, unknown> = { ...stored, ...decision.app, version: generatorVersion };
   store.functions = Object.fromEntries([...decision.functions].sort((a, b) => byText(a.name, b.name)).map((fn) => [fn.name, fn]));
@@ -306,24 +307,24 @@ async function plan(
 
 /**
  * The generated versions offered beside the user's own files (a file that was there before
- * the generator, or one with no base to merge with): written to OFFERS_DIR, kept fresh while
- * the user's file still differs, and removed once the file holds the render or is no longer made.
+ * the generator, or one with no base to merge with): written to OFFERS_DIR and kept fresh
+ * while offered; removed once the file holds the render or is no longer made.
  */
-function planOffers(root: string, files: readonly PlannedFile[], recorded: ReadonlySet<string>): { pending: string[]; changes: Change[] } {
-  const waiting = new Set(entriesBelow(path.join(root, OFFERS_DIR)));
+function planOffers(root: string, files: readonly PlannedFile[], waiting: ReadonlySet<string>, recorded: ReadonlySet<string>): { pending: string[]; changes: Change[] } {
+  const rest = new Set(waiting);
   const pending: string[] = [];
   const changes: Change[] = [];
   for (const file of files) {
     if (file.owner !== 'wiring') continue;
     const offer = `${OFFERS_DIR}/${file.path}`;
-    const there = waiting.delete(file.path);
-    if (file.action === 'offered' || (there && !['create', 'identical', 'update', 'force'].includes(file.action))) {
+    const there = rest.delete(file.path);
+    if (file.action === 'offered') {
       pending.push(file.path);
       const now = there ? readBytes(root, offer) : undefined;
       if (now === undefined || lineEndings(now.toString('utf8')).lf !== file.contents) changes.push({ kind: 'write', path: offer, contents: file.contents });
     } else if (there) changes.push({ kind: 'remove', path: offer });
   }
   // Offers of files no longer made (a removed function's) go with them.
-  for (const rest of waiting) if (recorded.has(rest)) changes.push({ kind: 'remove', path: `${OFFERS_DIR}/${rest}` });
+  for (const file of rest) if (recorded.has(file)) changes.push({ kind: 'remove', path: `${OFFERS_DIR}/${file}` });
   return { pending, changes };
 }
