@@ -5,7 +5,7 @@
 // wiring file and never a sample; .yo-rc.json names only the generator's files;
 // versions are respected both ways.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, listFiles, read } from './support/generate.js';
@@ -135,6 +135,8 @@ describe('re-running yo arpypi', () => {
     const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
     mkdirSync(path.join(dir, '.git'), { recursive: true });
     writeFileSync(path.join(dir, '.git/HEAD'), 'ref: refs/heads/main\n');
+    // yo's user may delete it, as in a clone of theirs: only the generator's refusal keeps it.
+    if (process.getuid?.() === 0) for (const p of ['.git', '.git/HEAD']) chownSync(path.join(dir, p), 1000, 1000);
     rc['generator-arpypi'].files['.git/HEAD'] = hash('ref: refs/heads/main\n');
     writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify(rc, null, 2));
     const now = snapshot(dir);
