@@ -140,7 +140,7 @@ export function commit(root: string, changes: readonly Change[], command: string
     const journal: Journal = { pid: process.pid, host: hostname(), command, steps };
     writeFileSync(path.join(root, JOURNAL), JSON.stringify(journal));
   } catch (error) {
-    rmSync(work, { recursive: true, force: true });
+    dropWork(work);
     throw new WriteError(current, error, true);
   }
 
@@ -164,7 +164,7 @@ export function commit(root: string, changes: readonly Change[], command: string
       undone = false;
       process.stderr.write(`Could not put back ${file}: ${causeOf(undoError)}\n`);
     });
-    if (undone) rmSync(work, { recursive: true, force: true });
+    if (undone) dropWork(work);
     throw new WriteError(current, error, undone);
   }
   // The commit point: from here on the run is done, whatever happens to the clean-up.
@@ -172,15 +172,32 @@ export function commit(root: string, changes: readonly Change[], command: string
   cleanUp(root, steps);
 }
 
+/** Removes a file that may be gone already. */
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}
+
+/** The work folder, empty on the common path (rmdir: Node 20's rmSync loads a module first), else with what is left in it. */
+function dropWork(work: string): void {
+  try {
+    rmdirSync(work);
+  } catch {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** After the commit point: the backups go, then the journal, so that a run cut off meanwhile still reads as done. */
 function cleanUp(root: string, steps: readonly Step[]): void {
   const work = path.join(root, WORK_DIR);
   for (const step of steps) {
-    if (step.do === 'write' && step.backup !== undefined) rmSync(path.join(work, step.backup), { force: true });
-    if (step.do === 'remove') rmSync(path.join(work, step.backup), { force: true });
+    if ((step.do === 'write' || step.do === 'remove') && step.backup !== undefined) unlinkQuietly(path.join(work, step.backup));
   }
-  rmSync(path.join(root, DONE), { force: true });
-  rmSync(work, { recursive: true, force: true });
+  unlinkQuietly(path.join(root, DONE));
+  dropWork(work);
   for (const step of steps) {
     if (step.do === 'remove') dropEmptied(root, step.path);
     if (step.do === 'move') dropEmptied(root, step.from);

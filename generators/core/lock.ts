@@ -6,7 +6,6 @@
 import { mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from './answers.js';
 import { STATE_DIR } from './bases.js';
 import { causeOf } from './disk.js';
@@ -111,12 +110,13 @@ const READ_ONLY = new Set(['EACCES', 'EPERM', 'EROFS']);
 export async function takeLock(root: string, command: string, readOnly: boolean, stopped: (signal: string) => string): Promise<Lock> {
   const dir = path.join(root, STATE_DIR);
   const file = path.join(root, LOCK_FILE);
+  const ticks = startTicks(process.pid);
   const me: Holder = {
     pid: process.pid,
     host: hostname(),
     started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     command,
-    ...(startTicks(process.pid) !== undefined ? { ticks: startTicks(process.pid) } : {}),
+    ...(ticks !== undefined ? { ticks } : {}),
   };
   const text = JSON.stringify(me);
   let madeDir = false;
@@ -177,6 +177,6 @@ export async function takeLock(root: string, command: string, readOnly: boolean,
       release();
       throw new UsageError(found.holder ? refusal(found.holder) : `Another run is starting in this repository (${LOCK_FILE} is being written); run again in a moment.`);
     }
-    await sleep(POLL_MS);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -197,7 +197,7 @@ export async function run(root: string, invocation: Invocation, decide: CommandR
     written ? `Stopped by ${signal}, after this run had written every change.` : `Stopped by ${signal}; this run changed no file.`,
   );
   try {
-    const outcome = await plan(root, invocation, decide, command, lock.held ? recover(root) : undefined, ask);
+    const outcome = await plan(root, invocation, decide, lock.held ? recover(root) : undefined, ask);
     return {
       ...outcome,
       async finish() {
@@ -222,7 +222,6 @@ async function plan(
   root: string,
   invocation: Invocation,
   decide: CommandRunner,
-  command: string,
   recovered: string | undefined,
   ask?: Ask,
 ): Promise<Omit<Outcome, 'finish'>> {
