@@ -11,7 +11,7 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, r
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UsageError } from './answers.js';
-import { causeOf } from './disk.js';
+import { causeOf, kindOf } from './disk.js';
 import { STATE_DIR } from './bases.js';
 import { assertWritable, relativePathProblem } from './paths.js';
 
@@ -47,15 +47,6 @@ export class WriteError extends UsageError {
     super(`Could not write ${file}: ${causeOf(error)}; ${undone ? 'every file is as it was before this run' : 'some files could not be put back, see above'}.`);
   }
 }
-
-const kindOf = (target: string): 'file' | 'folder' | 'other' | undefined => {
-  try {
-    const stat = lstatSync(target);
-    return stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
-  } catch {
-    return undefined;
-  }
-};
 
 /** Undoes the steps that ran, last first; each looks at the disk, so a step cut off half-way is undone too. */
 function rollBack(root: string, steps: readonly Step[], report: (file: string, error: unknown) => void): void {

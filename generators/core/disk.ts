@@ -1,6 +1,6 @@
 // Reading the repository, and what a failed read or write says: one sentence naming the
 // file (repository-relative) and the cause in words, never a bare error code.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './answers.js';
 
@@ -39,4 +39,14 @@ export function readBytes(root: string, file: string): Buffer | undefined {
 /** A repository file's text (UTF-8), or undefined when there is none. */
 export function readText(root: string, file: string): string | undefined {
   return readBytes(root, file)?.toString('utf8');
+}
+
+/** What is at `file`, without following a link; undefined when nothing (no exception thrown: first runs ask often). */
+export function kindOf(file: string): 'file' | 'folder' | 'other' | undefined {
+  try {
+    const stat = lstatSync(file, { throwIfNoEntry: false });
+    return stat === undefined ? undefined : stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
+  } catch {
+    return undefined;
+  }
 }

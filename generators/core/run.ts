@@ -7,7 +7,7 @@
 //     the records that follow from what is written;
 //   report: what happened and what to do next.
 // A door parses nothing and decides nothing: it supplies how to ask and calls finish().
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './answers.js';
 import type { AppAnswers, FunctionAnswers } from './answers.js';
@@ -18,7 +18,7 @@ import { SPELLING } from './command-line.js';
 import type { Invocation } from './command-line.js';
 import { commit, recover } from './commit.js';
 import type { Change } from './commit.js';
-import { readBytes, readText } from './disk.js';
+import { kindOf, readBytes, readText } from './disk.js';
 import { gcloudProject } from './gcloud.js';
 import { LOCK_FILE, takeLock } from './lock.js';
 import { buildModel } from './model.js';
@@ -105,18 +105,10 @@ function refuseNested(root: string): void {
   }
 }
 
-const kindOf = (file: string): 'file' | 'folder' | 'other' | undefined => {
-  try {
-    const stat = lstatSync(file);
-    return stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
-  } catch {
-    return undefined;
-  }
-};
-
 /** Every entry below `dir` (relative to it) that is not a folder, and every empty folder; none when it is missing. */
 function entriesBelow(dir: string, skip: (name: string, full: string) => boolean = () => false): string[] {
   const out: string[] = [];
+  if (kindOf(dir) !== 'folder') return out;
   const walk = (rel: string) => {
     let names: string[];
     try {
