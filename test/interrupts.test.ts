@@ -50,7 +50,7 @@ describe('3. a run cut off in the middle of a large commit (forty functions and 
   });
 
   it('SIGKILL at points from the lock to the clean-up: the next run puts back what was half-written, and says so', () => {
-    const points = [...new Set([1, 2, 3, 4, 8, Math.round(changes / 3), Math.round(changes / 2), Math.round((2 * changes) / 3), changes - 20, changes - 3, changes - 1, changes])];
+    const points = [...new Set([2, 5, Math.round(changes / 3), Math.round(changes / 2), Math.round((2 * changes) / 3), changes - 20, changes - 3, changes])];
     const seen = new Set<string>();
     for (const point of points) {
       const dir = copyOf(repo);
@@ -73,18 +73,22 @@ describe('3. a run cut off in the middle of a large commit (forty functions and 
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ])('%s at points of the run ends it wholly before or wholly after its commit, at once, and says which', (signal, code) => {
-    for (const point of [2, Math.round(changes / 2), changes - 1]) {
+    // Before the commit (at the lock) and in its middle: one of each.
+    const ends = [2, Math.round(changes / 2)].map((point) => {
       const dir = copyOf(repo);
       const r = arpypi(dir, REGION_CHANGE, { node: ['--require', PRELOAD], env: { ARPYPI_SIGNAL_AT: `${point}:${signal}` } });
       expect(r.status, `change ${point}`).toBe(code);
       const now = tree(dir);
       expect(leftovers(now)).toEqual([]);
-      if (JSON.stringify(now) === JSON.stringify(before)) expect(r.stderr).toBe(`Stopped by ${signal}; this run changed no file.\n`);
-      else {
-        expect(now).toEqual(after);
-        expect(r.stderr).toBe(`Stopped by ${signal}, after this run had written every change.\n`);
+      if (JSON.stringify(now) === JSON.stringify(before)) {
+        expect(r.stderr).toBe(`Stopped by ${signal}; this run changed no file.\n`);
+        return 'before';
       }
-    }
+      expect(now).toEqual(after);
+      expect(r.stderr).toBe(`Stopped by ${signal}, after this run had written every change.\n`);
+      return 'after';
+    });
+    expect(ends).toEqual(['before', 'after']);
   });
 
   it('Ctrl-C at the 60th rename (as the issue did it): nothing half-applied, no temporary file, and the next run finds every file as the run left it', () => {

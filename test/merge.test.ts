@@ -63,28 +63,31 @@ function planned(disk: string, base: string, render: string) {
 }
 
 describe('three-way merges, against git merge-file', () => {
-  const cases = Array.from({ length: 250 }, (_, seed) => {
+  // git is asked once per case, for both tests.
+  const cases = Array.from({ length: 200 }, (_, seed) => {
     const next = random(seed + 1);
     const base = Array.from({ length: 3 + Math.floor(next() * 8) }, (_, i) => `line ${i}`);
-    return { seed, base: text(base), ours: text(edited(base, next)), theirs: text(edited(base, next)) };
+    const sides = { seed, base: text(base), ours: text(edited(base, next)), theirs: text(edited(base, next)) };
+    let verdict: { clean: boolean; text: string } | undefined;
+    return { ...sides, git: () => (verdict ??= gitMerge(sides.ours, sides.base, sides.theirs)) };
   });
 
   it('the same verdict and the same bytes, conflict markers included, for LF files', () => {
     let conflicts = 0;
-    for (const { seed, base, ours, theirs } of cases) {
-      const git = gitMerge(ours, base, theirs);
+    for (const { seed, base, ours, theirs, git: merged } of cases) {
+      const git = merged();
       const ourMerge = mergeText(ours, base, theirs, VERSION);
       expect(ourMerge, `seed ${seed}`).toEqual(git);
       if (!git.clean) conflicts++;
     }
     // Both kinds are exercised.
-    expect(conflicts).toBeGreaterThan(50);
-    expect(conflicts).toBeLessThan(cases.length - 50);
+    expect(conflicts).toBeGreaterThan(40);
+    expect(conflicts).toBeLessThan(cases.length - 40);
   });
 
   it('a user\'s CRLF file merges as the same text, its CRLF kept, and only a file written from the render records it', () => {
-    for (const { seed, base, ours, theirs } of cases) {
-      const git = gitMerge(ours, base, theirs);
+    for (const { seed, base, ours, theirs, git: merged } of cases) {
+      const git = merged();
       const file = planned(crlf(ours), base, theirs);
       expect(file.action === 'conflict', `seed ${seed}: ${file.action}`).toBe(!git.clean);
       // A user's file emptied of every line has no line ending left to keep: LF, as rendered.
