@@ -61,7 +61,7 @@ function readLock(file: string): { text: string; holder?: Holder; age: number } 
     const age = Date.now() - statSync(file).mtimeMs;
     try {
       const holder = JSON.parse(text) as Holder;
-      return typeof holder?.pid === 'number' ? { text, holder, age } : { text, age };
+      return Number.isInteger(holder?.pid) && holder.pid > 0 ? { text, holder, age } : { text, age };
     } catch {
       return { text, age };
     }
