@@ -8,11 +8,11 @@
 // the cause in one sentence. A run killed in the middle leaves the journal, and the next run
 // puts everything back before it starts (recover()). Both doors (yo and the bin) write here.
 import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { UsageError } from './answers.js';
 import { causeOf, kindOf } from './disk.js';
 import { STATE_DIR } from './bases.js';
+import { hostname } from './lock.js';
 import { assertWritable, relativePathProblem } from './paths.js';
 
 export type Change =

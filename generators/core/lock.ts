@@ -4,7 +4,6 @@
 // SIGHUP end the run between steps, never inside a commit (commit.ts is synchronous, and
 // Node runs a signal's handler only once the running code returns).
 import { mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { UsageError } from './answers.js';
 import { STATE_DIR } from './bases.js';
@@ -31,6 +30,19 @@ export interface Lock {
   held: boolean;
   /** Ends the hold: the lock file goes, and .arpypi/ too when the run made it and left it empty. */
   release(): void;
+}
+
+let host: string | undefined;
+/** This machine's name, as os.hostname() gives it; read from /proc where there is one, since loading node:os costs start-up time. */
+export function hostname(): string {
+  if (host === undefined) {
+    try {
+      host = readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
+    } catch {
+      host = process.getBuiltinModule('node:os').hostname();
+    }
+  }
+  return host;
 }
 
 /** Field 22 of /proc/PID/stat, the process's start time; undefined where there is no /proc. */
