@@ -156,6 +156,22 @@ describe('.yo-rc.json is input', () => {
   });
 });
 
+describe('.arpypi/ is input too', () => {
+  it('a journal that came with a clone (another machine, or a step on .git) is refused in one sentence and never acted upon', () => {
+    const { outer, dir } = generated();
+    writeFileSync(path.join(outer, 'victim.txt'), 'victim\n');
+    mkdirSync(path.join(dir, '.arpypi/commit'));
+    const journal = (host: string, steps: unknown[]) =>
+      writeFileSync(path.join(dir, '.arpypi/commit/journal.json'), JSON.stringify({ pid: 1, host, command: 'arpypi', steps }));
+    journal('elsewhere', [{ do: 'write', path: 'README.md', staged: 'new-0' }]);
+    refused(dir, outer, ['--yes'], '.arpypi/commit/journal.json was written on another machine ("elsewhere"), so this run will not act on it; if no run of this generator was cut off here, delete .arpypi/commit, then run again.');
+    journal(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), [{ do: 'write', path: '.git/HEAD', staged: 'new-0' }]);
+    refused(dir, outer, ['--yes'], /^\.arpypi\/commit\/journal\.json names a step this generator never takes/);
+    journal(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), [{ do: 'move', from: '../victim.txt', to: 'README.md' }]);
+    refused(dir, outer, ['--yes'], /^\.arpypi\/commit\/journal\.json names a step this generator never takes/);
+  });
+});
+
 describe('all or nothing', () => {
   /** The repository handed to uid 1000 (root can write anywhere, so these runs are an ordinary user's). */
   function handOver(outer: string, dir: string): void {
