@@ -4,17 +4,16 @@
 import { UsageError } from '../generators/core/answers.js';
 import { helpText, parseCommandLine } from '../generators/core/command-line.js';
 import { COMMANDS } from '../generators/core/commands/index.js';
-import { commit } from '../generators/core/commit.js';
 import { generatorVersion } from '../generators/core/package-root.js';
 import { run } from '../generators/core/run.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (argv.length === 1 && argv[0] === '--version') {
+  const command = argv[0] === 'function' ? 'function' : 'app';
+  const invocation = parseCommandLine(command, command === 'function' ? argv.slice(1) : argv);
+  if (invocation.version) {
     process.stdout.write(`${generatorVersion}\n`);
     return 0;
   }
-  const command = argv[0] === 'function' ? 'function' : 'app';
-  const invocation = parseCommandLine(command, command === 'function' ? argv.slice(1) : argv);
   if (invocation.help) {
     process.stdout.write(helpText(command, 'bin'));
     return 0;
@@ -24,11 +23,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const terminal = process.stdin.isTTY && !invocation.yes ? await import('./prompt.js') : undefined;
   let outcome;
   try {
-    outcome = await run(root, invocation, COMMANDS[command], terminal?.askOnTerminal);
+    outcome = await run(root, invocation, COMMANDS[command], 'bin', terminal?.askOnTerminal);
   } finally {
     terminal?.closeTerminal();
   }
-  if (outcome.changes.length > 0) commit(root, outcome.changes);
+  await outcome.finish();
   process.stdout.write(`${outcome.lines.join('\n')}\n`);
   if (outcome.failure) throw outcome.failure;
   return 0;

@@ -104,7 +104,8 @@ describe('arpypi and yo arpypi make the same repository', () => {
     expect(r.stdout).toMatch(/create functions\/billing-report\/main\.py/);
     await yoRun(FUNCTION).cd(viaYo).withArguments(['billing-report']).withOptions({ ...options, ...YO_DEFAULTS });
 
-    expect(stored(viaBin).functions['billing-report']).toMatchObject({ name: 'billing-report', runtime: 'python313', ...options });
+    // The runtime follows the Python version (3.13 here): none is stored.
+    expect(stored(viaBin).functions['billing-report']).toEqual({ name: 'billing-report', trigger: 'http', ...options });
     expect(snapshot(viaBin)).toEqual(snapshot(viaYo));
   });
 });
@@ -235,10 +236,14 @@ describe('re-running with a new region after the user edited a file', () => {
     await yoRun(APP).cd(viaYo).withOptions({ region: 'europe-west1', ...YO_DEFAULTS });
     expect(after).toEqual(snapshot(viaYo));
 
-    // The merged edit is the user's now: the next run, --force or not, has nothing to bring to it.
-    const again = arpypiOk(dir, ['--yes', '--force']);
-    expect(again.stdout).toContain('Nothing to change');
+    // The merged edit is the user's now: the next run has nothing to bring to it, and says so without calling it up to date.
+    const again = arpypiOk(dir, ['--yes']);
+    expect(again.stdout).toContain('No file to write: 21 files as generated, 1 file of yours as you have it.');
     expect(readFileSync(path.join(dir, edited), 'utf8')).toBe(merged);
+    // --force brings every wiring file to the render, this one too.
+    const forced = arpypiOk(dir, ['--yes', '--force']);
+    expect(forced.stdout).toContain(`     force ${edited}\n`);
+    expect(readFileSync(path.join(dir, edited), 'utf8')).toBe(readFileSync(path.join(viaYo, edited), 'utf8').replace('# ours: keep the cache warm\n', ''));
   });
 });
 
@@ -256,30 +261,24 @@ describe('re-running with new answers', () => {
   });
 });
 
-describe('files an earlier version made and this one does not', () => {
-  it('are removed when unedited and kept when edited, as yo does', async () => {
+describe('.yo-rc.json entries for files the generator does not write', () => {
+  it('are refused by both doors, naming the entry, and nothing is written', async () => {
     const dir = folder();
     arpypiOk(dir, [...flagsOf(ANSWERS), '--yes']);
-    // As if an older generator had written two more files, one since edited by the user.
     mkdirSync(path.join(dir, 'old'));
     writeFileSync(path.join(dir, 'old/gone.txt'), 'generated\n');
-    writeFileSync(path.join(dir, 'old/edited.txt'), 'generated, then edited\n');
     const yoRc = JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'));
-    Object.assign(yoRc['generator-arpypi'].files, { 'old/gone.txt': hashOf('generated\n'), 'old/edited.txt': hashOf('generated\n') });
+    Object.assign(yoRc['generator-arpypi'].files, { 'old/gone.txt': hashOf('generated\n') });
     writeFileSync(path.join(dir, '.yo-rc.json'), `${JSON.stringify(yoRc, null, 2)}\n`);
-    const viaYo = folder();
-    cpSync(dir, viaYo, { recursive: true });
+    const before = snapshot(dir);
+    const sentence = '"files" has the entry "old/gone.txt" in .yo-rc.json, which is not a file this generator writes for the answers stored there; remove the entry.';
 
-    const r = arpypiOk(dir, ['--yes']);
-    expect(r.stdout).toContain('    remove old/gone.txt\n');
-    expect(r.stdout).toContain('      keep old/edited.txt (you edited it; no longer generated)\n');
-    const after = snapshot(dir);
-    expect(Object.keys(after)).not.toContain('old/gone.txt');
-    expect(after['old/edited.txt']).toBe('- generated, then edited\n');
-    expect(Object.keys(stored(dir).files)).not.toContain('old/edited.txt');
-
-    await yoRun(APP).cd(viaYo).withOptions(YO_DEFAULTS);
-    expect(after).toEqual(snapshot(viaYo));
+    const r = arpypi(dir, ['--yes']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`${sentence}\n`);
+    expect(snapshot(dir)).toEqual(before);
+    await expect(yoRun(APP).cd(dir).withOptions(YO_DEFAULTS)).rejects.toThrow(sentence);
+    expect(snapshot(dir)).toEqual(before);
   });
 });
 

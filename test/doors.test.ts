@@ -64,6 +64,28 @@ describe('the same command line through both doors', () => {
   });
 });
 
+describe('without a terminal, and --version', () => {
+  it.concurrent('yo with no terminal and no --yes names what is missing, as the bin does, and writes nothing', async () => {
+    const words = ['--project-id', 'acme-prod'];
+    const viaBin = run(process.execPath, [BIN, ...words], { cwd: yoDir('no-terminal-bin'), stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(viaBin.status).toBe(1);
+    expect(viaBin.stderr).toMatch(/^Missing --region, .*: there is no terminal to ask on;/);
+    const dir = yoDir('no-terminal');
+    const r = await yo(dir, ['arpypi', ...words]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n')).toContain(viaBin.stderr.trim());
+    expect(listFiles(dir)).toEqual([]);
+  });
+
+  it.concurrent('yo arpypi --version and arpypi --version print the generator\'s version', async () => {
+    const { version } = JSON.parse(read(ROOT, 'package.json'));
+    const r = await yo(yoDir('version'), ['arpypi', '--version']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toContain(version);
+    expect(run(process.execPath, [BIN, '--version']).stdout).toBe(`${version}\n`);
+  });
+});
+
 describe('help', () => {
   it.concurrent.each([
     ['arpypi', ['--region VALUE', '--project-id VALUE', '--dry-run', '[default: us-central1]']],

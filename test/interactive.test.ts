@@ -97,8 +97,9 @@ describe('interactive prompts', () => {
     expect(screen).toContain('EXIT=0');
     expect(screen).toContain('Next: bash scripts/setup-gcp.sh');
     const stored = JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi'];
+    // The runtime offered (python312) follows the Python version, so none is stored.
     expect(stored.functions.api).toEqual({
-      name: 'api', trigger: 'topic:jobs', runtime: 'python312', memory: '512Mi', timeout: '300s', entryPoint: 'handler', allowUnauthenticated: false,
+      name: 'api', trigger: 'topic:jobs', memory: '512Mi', timeout: '300s', entryPoint: 'handler', allowUnauthenticated: false,
     });
   });
 

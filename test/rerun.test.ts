@@ -1,10 +1,11 @@
 // Re-running through the real `yo` (the bin's twin tests are in safety.test.ts): new
 // answers reach every file that carries them; an edited wiring file is merged three
-// ways, an overlapping edit is a conflict that exits 1 and is quiet once resolved;
-// --force takes the new render for what this run changes and never a sample;
+// ways, an overlapping edit is a conflict that exits 1, and the record keeps the file's
+// old base until it holds the generator's change; --force takes the new render for every
+// wiring file and never a sample; .yo-rc.json names only the generator's files;
 // versions are respected both ways.
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, listFiles, read } from './support/generate.js';
@@ -45,7 +46,7 @@ describe('re-running yo arpypi', () => {
   it('--region moves every file that carries it, merges the edited one, and ends with the next step', async () => {
     const result = await yo(dir, ['arpypi', '--region', 'us-east1', '--yes']);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Done: updated \d+ files, merged 1 file with your edits, kept 1 file of yours as you have them\./);
+    expect(result.stdout).toMatch(/Done: updated \d+ files, merged 1 file with your edits, kept 1 file of yours as you have it\./);
     expect(result.stdout).toContain('Next: bash scripts/setup-gcp.sh --dry-run');
     expect(result.stdout + result.stderr).not.toMatch(/package manager install|force \.yo-rc\.json/);
     const after = snapshot(dir);
@@ -64,7 +65,7 @@ describe('re-running yo arpypi', () => {
     ok('shellcheck', listFiles(dir).filter((f) => f.endsWith('.sh')).map((f) => path.join(dir, f)));
   });
 
-  it('an edit on a line the run changes is a conflict: markers, exit 1; once resolved, the next run is quiet', async () => {
+  it('an edit on a line the run changes is a conflict: markers, exit 1; resolved to the user\'s line it conflicts again, to the generator\'s it is quiet', async () => {
     const text = read(dir, EDITED).replace(/^  _REGION: .*$/m, '  _REGION: europe-west4 # ours');
     expect(text).toContain('# ours');
     writeFileSync(path.join(dir, EDITED), text);
@@ -81,12 +82,21 @@ describe('re-running yo arpypi', () => {
     expect(again.status).toBe(1);
     expect(again.stdout).toContain(`Still unresolved: ${EDITED}`);
 
-    // Resolved by hand: the user keeps their own line.
+    // Resolved by hand to the user's own line: the generator's region never arrived, and the record says so.
     writeFileSync(path.join(dir, EDITED), now.replace(/^<<<<<<< yours\n([\s\S]*?)^\|{7}[\s\S]*?^>>>>>>> .*\n/m, '$1'));
+    const retried = await yo(dir, ['arpypi', '--yes']);
+    expect(retried.status).toBe(1);
+    expect(retried.stdout).toContain(`  conflict ${EDITED}`);
+    expect(retried.stdout).not.toContain('up to date');
+
+    // Resolved to the generator's line, the note kept: quiet, the user's file as they have it.
+    writeFileSync(path.join(dir, EDITED), read(dir, EDITED).replace(/^<<<<<<< yours\n[\s\S]*?^=======\n([\s\S]*?)^>>>>>>> .*\n/m, '$1'));
     const quiet = await yo(dir, ['arpypi', '--yes']);
     expect(quiet.status, quiet.stderr).toBe(0);
-    expect(quiet.stdout).toContain('Nothing to change: every file is up to date.');
-    expect(read(dir, EDITED)).toContain('_REGION: europe-west4 # ours');
+    expect(quiet.stdout).toContain('kept 2 files of yours as you have them.');
+    expect(quiet.stdout).not.toContain(`conflict ${EDITED}`);
+    expect(read(dir, EDITED)).toContain('  _REGION: us-west1\n');
+    expect(read(dir, EDITED)).toContain(NOTE);
   });
 
   it('--force never rewrites a sample, and refuses a symbolic link on the way', async () => {
@@ -120,24 +130,23 @@ describe('re-running yo arpypi', () => {
     expect(snapshot(dir)).toEqual(now);
   });
 
-  it('removes a file an older version made and this one does not, unless it was edited', async () => {
+  it('refuses a .yo-rc.json entry for a file that is not the generator\'s (.git/HEAD), writing nothing', async () => {
     const rc = JSON.parse(read(dir, '.yo-rc.json'));
     const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
-    writeFileSync(path.join(dir, 'scripts/old.sh'), 'echo old\n');
-    writeFileSync(path.join(dir, 'scripts/old-edited.sh'), 'echo old, edited\n');
-    rc['generator-arpypi'].files['scripts/old.sh'] = hash('echo old\n');
-    rc['generator-arpypi'].files['scripts/old-edited.sh'] = hash('echo old\n');
-    rc['generator-arpypi'].version = '0.0.1';
+    mkdirSync(path.join(dir, '.git'), { recursive: true });
+    writeFileSync(path.join(dir, '.git/HEAD'), 'ref: refs/heads/main\n');
+    // yo's user may delete it, as in a clone of theirs: only the generator's refusal keeps it.
+    if (process.getuid?.() === 0) for (const p of ['.git', '.git/HEAD']) chownSync(path.join(dir, p), 1000, 1000);
+    rc['generator-arpypi'].files['.git/HEAD'] = hash('ref: refs/heads/main\n');
     writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify(rc, null, 2));
+    const now = snapshot(dir);
     const result = await yo(dir, ['arpypi', '--yes']);
-    expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toContain('    remove scripts/old.sh');
-    expect(result.stdout).toContain('Kept 1 file you edited that this run no longer makes: scripts/old-edited.sh;');
-    expect(listFiles(dir)).not.toContain('scripts/old.sh');
-    expect(read(dir, 'scripts/old-edited.sh')).toBe('echo old, edited\n');
-    const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-arpypi'];
-    expect(stored.version).toBe(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')).version);
-    expect(Object.keys(stored.files)).not.toContain('scripts/old.sh');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('"files" has the entry ".git/HEAD" in .yo-rc.json, which is not a file this generator writes for the answers stored there; remove the entry.');
+    expect(snapshot(dir)).toEqual(now);
+    expect(read(dir, '.git/HEAD')).toBe('ref: refs/heads/main\n');
+    delete rc['generator-arpypi'].files['.git/HEAD'];
+    writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify(rc, null, 2));
   });
 
   it('refuses a repository written by a newer generator, writing nothing', async () => {

@@ -108,7 +108,7 @@ describe('.yo-rc.json is input', () => {
     editStore(dir, (s) => {
       s.files['../victim.txt'] = victimHash;
     });
-    refused(dir, outer, ['--yes'], '"files" has the entry "../victim.txt" in .yo-rc.json, which is not a path inside the repository: no empty, "." or ".." parts.');
+    refused(dir, outer, ['--yes'], '"files" has the entry "../victim.txt" in .yo-rc.json, which is not a path inside the repository: no empty, "." or ".." parts; remove the entry.');
 
     editStore(dir, (s) => {
       delete s.files['../victim.txt'];
@@ -153,6 +153,22 @@ describe('.yo-rc.json is input', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('"functions.hello.memory" in .yo-rc.json "64Mi" is outside what a 2nd gen function can have: 128Mi to 32Gi.');
     expect(tree(dir)).toEqual(before);
+  });
+});
+
+describe('.arpypi/ is input too', () => {
+  it('a journal that came with a clone (another machine, or a step on .git) is refused in one sentence and never acted upon', () => {
+    const { outer, dir } = generated();
+    writeFileSync(path.join(outer, 'victim.txt'), 'victim\n');
+    mkdirSync(path.join(dir, '.arpypi/commit'));
+    const journal = (host: string, steps: unknown[]) =>
+      writeFileSync(path.join(dir, '.arpypi/commit/journal.json'), JSON.stringify({ pid: 1, host, command: 'arpypi', steps }));
+    journal('elsewhere', [{ do: 'write', path: 'README.md', staged: 'new-0' }]);
+    refused(dir, outer, ['--yes'], '.arpypi/commit/journal.json was written on another machine ("elsewhere"), so this run will not act on it; if no run of this generator was cut off here, delete .arpypi/commit, then run again.');
+    journal(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), [{ do: 'write', path: '.git/HEAD', staged: 'new-0' }]);
+    refused(dir, outer, ['--yes'], /^\.arpypi\/commit\/journal\.json names a step this generator never takes/);
+    journal(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), [{ do: 'move', from: '../victim.txt', to: 'README.md' }]);
+    refused(dir, outer, ['--yes'], /^\.arpypi\/commit\/journal\.json names a step this generator never takes/);
   });
 });
 
@@ -243,31 +259,49 @@ describe('samples are the user\'s', () => {
     expect(read(dir, 'functions/hello/main.py')).toBe(before.main);
   });
 
-  it('a deleted sample is written again, and is the user\'s again from then on', () => {
+  it('a deleted sample stays deleted, and the report says how to have it back', () => {
     const { dir } = generated();
-    rmSync(path.join(dir, 'functions/hello/test_main.py'));
-    const r = arpypi(dir, ['--yes']);
-    expect(r.stdout).toContain('    create functions/hello/test_main.py');
+    const sample = 'functions/hello/test_main.py';
+    rmSync(path.join(dir, sample));
+    for (const args of [['--yes'], ['--region', 'europe-west1', '--yes', '--force']]) {
+      const r = arpypi(dir, args);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Samples you deleted stay deleted: ${sample}; to have one back, remove its entry from "files" in .yo-rc.json and run again.`);
+      expect(existsSync(path.join(dir, sample))).toBe(false);
+    }
+    editStore(dir, (s) => delete s.files[sample]);
+    const back = arpypi(dir, ['--yes']);
+    expect(back.stdout).toContain(`    create ${sample}`);
   });
 });
 
 describe('three-way merges', () => {
-  it('a conflict exits 1 with markers; once merged by hand the next run is quiet (bin)', () => {
+  it('a conflict exits 1 with markers; a resolution that drops the generator\'s change conflicts again, one that keeps it is quiet (bin)', () => {
     const { dir } = generated();
     const file = 'triggers/package.yaml';
-    const mine = read(dir, file).replace(/^( *_REGION: ).*$/m, '$1us-west2');
-    expect(mine).toContain('us-west2');
+    const mine = `# ours\n${read(dir, file).replace(/^( *_REGION: ).*$/m, '$1us-west2')}`;
     writeFileSync(path.join(dir, file), mine);
     const r = arpypi(dir, ['--region', 'europe-west1', '--yes']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`  conflict ${file}`);
     const marked = read(dir, file);
     expect(marked).toMatch(/^<<<<<<< yours$/m);
+    // Markers gone, the user's line kept: the generator's region never arrived, so the next run merges again.
     writeFileSync(path.join(dir, file), marked.replace(/^<<<<<<< yours\n([\s\S]*?)^\|{7}[\s\S]*?^>>>>>>> .*\n/m, '$1'));
+    const again = arpypi(dir, ['--yes']);
+    expect(again.status).toBe(1);
+    expect(again.stdout).toContain(`  conflict ${file}`);
+    expect(again.stdout).not.toContain('up to date');
+    // The generator's line taken, the user's header kept: quiet, and the record moves on.
+    writeFileSync(path.join(dir, file), read(dir, file).replace(/^<<<<<<< yours\n[\s\S]*?^=======\n([\s\S]*?)^>>>>>>> .*\n/m, '$1'));
     const quiet = arpypi(dir, ['--yes']);
     expect(quiet.status, quiet.stderr).toBe(0);
-    expect(quiet.stdout).toContain('Nothing to change: every file is up to date.');
-    expect(read(dir, file)).toContain('us-west2');
+    expect(quiet.stdout).toContain('1 file of yours as you have it.');
+    expect(read(dir, file)).toMatch(/^# ours\n[\s\S]*_REGION: europe-west1$/m);
+    const next = arpypi(dir, ['--region', 'us-east1', '--yes']);
+    expect(next.status, next.stderr).toBe(0);
+    expect(next.stdout).toContain(`    merged ${file}`);
+    expect(read(dir, file)).toMatch(/^# ours\n[\s\S]*_REGION: us-east1$/m);
   });
 
   it('merges across a generator version change, from the bases kept in .arpypi/', () => {

@@ -32,7 +32,8 @@ export interface AppAnswers {
 
 export interface FunctionAnswers {
   name: string;
-  runtime: string;
+  /** Set apart from the Python version (never older than it); absent: the Python version's runtime. */
+  runtime?: string;
   memory: string;
   timeout: string;
   entryPoint: string;
@@ -136,6 +137,12 @@ export function finishApp(values: Record<string, unknown>): { answers: AppAnswer
   const owner = answers.gitHost === 'gitlab' ? rules.gitlabNamespace(answers.githubOwner) : rules.githubOwner(answers.githubOwner);
   if (owner) throw new UsageError(`--github-owner ${JSON.stringify(answers.githubOwner)} ${owner}.`);
   const warnings: string[] = [];
+  const module = rules.importName(answers.packageName);
+  if (rules.shadowedByStandardLibrary(module)) {
+    warnings.push(
+      `--package-name ${answers.packageName} gives the import name "${module}", which Python's standard library has already: import ${module} would find the standard library's module, not your package; consider another name.`,
+    );
+  }
   if ((rules.DEPRECATED_PYTHON_VERSIONS as readonly string[]).includes(answers.pythonVersion)) {
     warnings.push(
       `--python-version ${answers.pythonVersion} is deprecated on Cloud Functions (python310 since 2026-10-04, decommissioned 2027-04-04); plan a move to 3.12 or later.`,
@@ -152,16 +159,32 @@ export function timeoutForTrigger(timeout: unknown, trigger: unknown): string | 
     : null;
 }
 
-export function finishFunction(name: string, values: Record<string, unknown>, source: Source = 'flag'): FunctionAnswers {
+const specOf = (key: string): OptionSpec => FUNCTION_OPTIONS.find((o) => o.key === key)!;
+
+/** The rule between a function's runtime and the package's Python version, as a sentence, or null. */
+export function runtimeViolation(runtime: unknown, pythonVersion: string, source: Source): string | null {
+  if (typeof runtime !== 'string') return null;
+  const broken = rules.runtimeForPython(runtime, pythonVersion);
+  return broken ? `${where(specOf('runtime'), source)} ${JSON.stringify(runtime)} ${broken}.` : null;
+}
+
+/**
+ * A function's answers, checked. A runtime equal to the Python version's is not kept, so
+ * that the function follows a later --python-version; one set apart must not be older.
+ */
+export function finishFunction(name: string, values: Record<string, unknown>, pythonVersion: string, source: Source = 'flag'): FunctionAnswers {
   const problem = ruleViolation(FUNCTION_NAME, name, source === 'flag' ? 'flag' : source);
   if (problem) throw new UsageError(problem);
   assertValid(FUNCTION_OPTIONS, values, source);
   const trigger = (values.trigger as string | undefined) ?? 'http';
   const late = timeoutForTrigger(values.timeout, trigger);
-  if (late) throw new UsageError(`${where(FUNCTION_OPTIONS.find((o) => o.key === 'timeout')!, source)} "${values.timeout}" ${late}.`);
+  if (late) throw new UsageError(`${where(specOf('timeout'), source)} "${values.timeout}" ${late}.`);
+  const old = runtimeViolation(values.runtime, pythonVersion, source);
+  if (old) throw new UsageError(old);
+  const runtime = values.runtime === rules.runtimeFor(pythonVersion) ? undefined : (values.runtime as string | undefined);
   return {
     name,
-    runtime: values.runtime as string,
+    ...(runtime !== undefined ? { runtime } : {}),
     memory: values.memory as string,
     timeout: values.timeout as string,
     entryPoint: values.entryPoint as string,

@@ -1,6 +1,7 @@
 // The questions of a run, decided here once; a door only knows how to put one question
 // to a person (Yeoman's this.prompt, or the bin's terminal) and to show the rule again.
 import { ruleViolation, timeoutForTrigger, UsageError } from './answers.js';
+import { runtimeForPython } from './rules.js';
 import type { DefaultContext, OptionSpec } from './options.js';
 
 export interface Question {
@@ -35,8 +36,11 @@ export function questionFor(spec: OptionSpec, values: Record<string, unknown>, c
       if (spec.type === 'boolean') return null;
       const broken = ruleViolation(spec, typeof answer === 'string' ? answer.trim() : answer, 'answer');
       if (broken) return broken;
-      // The one rule between two answers that a person can still fix at this question.
-      const late = spec.key === 'timeout' ? timeoutForTrigger(answer, values.trigger) : null;
+      // The rules between two answers that a person can still fix at this question.
+      const late =
+        spec.key === 'timeout' ? timeoutForTrigger(answer, values.trigger)
+        : spec.key === 'runtime' && typeof values.pythonVersion === 'string' ? runtimeForPython(String(answer).trim(), values.pythonVersion)
+        : null;
       return late ? `The answer ${JSON.stringify(answer)} ${late}.` : null;
     },
   };

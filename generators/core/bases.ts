@@ -2,27 +2,35 @@
 // when the user has edited a file that a re-run changes. Kept in the repository (so
 // that any clone, and any later generator version, can merge), as one gzipped JSON
 // map from path to content: about 12 KB for a repository with three functions.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { readBytes } from './disk.js';
 
-export const BASES_FILE = '.arpypi/last-render.json.gz';
+/** The generator's own folder in a repository: the merge bases, and a run's lock and journal while it runs. */
+export const STATE_DIR = '.arpypi';
+export const BASES_FILE = `${STATE_DIR}/last-render.json.gz`;
+/** Where the generated version of a wiring file waits when the user's own file was there first. */
+export const OFFERS_DIR = `${STATE_DIR}/merge`;
 
-export type Bases = Record<string, string>;
+/** Last renders by path (a Map: paths are data). */
+export type Bases = ReadonlyMap<string, string>;
 
-/** The stored bases; an unreadable or missing file gives none (merges then fall back to keeping edits). */
-export function readBases(root: string): Bases {
+/** The file's bytes as found (undefined: none); unreadable is one sentence, as for any file. */
+export const readBasesFile = (root: string): Buffer | undefined => readBytes(root, BASES_FILE);
+
+/** The bases in those bytes; a damaged file gives none (a merge then keeps the user's file and says so). */
+export function decodeBases(bytes: Buffer | undefined): Bases {
+  if (bytes === undefined) return new Map();
   try {
-    const parsed: unknown = JSON.parse(gunzipSync(readFileSync(path.join(root, BASES_FILE))).toString('utf8'));
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Bases;
+    const parsed: unknown = JSON.parse(gunzipSync(bytes).toString('utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return new Map();
+    return new Map(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   } catch {
-    return {};
+    return new Map();
   }
 }
 
 /** The file's bytes: sorted keys and gzip's fixed header make it the same for the same bases. */
 export function encodeBases(bases: Bases): Buffer {
-  const sorted = Object.fromEntries(Object.keys(bases).sort().map((k) => [k, bases[k]]));
+  const sorted = Object.fromEntries([...bases.keys()].sort().map((k) => [k, bases.get(k)]));
   return gzipSync(JSON.stringify(sorted));
 }

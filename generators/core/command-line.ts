@@ -18,6 +18,7 @@ export interface Invocation {
   force: boolean;
   dryRun: boolean;
   help: boolean;
+  version: boolean;
   remove: boolean;
 }
 
@@ -76,9 +77,10 @@ export function parseCommandLine(command: CommandName, args: readonly string[]):
     force: raw.force === true,
     dryRun: raw.dryRun === true,
     help: raw.help === true,
+    version: raw.version === true,
     remove: raw.remove === true,
   };
-  if (invocation.help) return invocation;
+  if (invocation.help || invocation.version) return invocation;
   if (command === 'function') {
     if (positionals.length > 1) {
       throw new UsageError(`The function command takes one NAME, and got ${positionals.length}: ${positionals.join(' ')}.`);
@@ -115,6 +117,7 @@ export function fromOptions(command: CommandName, options: Record<string, unknow
     force: options.force === true,
     dryRun: options.dryRun === true,
     help: false,
+    version: false,
     remove: options.remove === true,
   };
 }

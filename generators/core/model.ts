@@ -11,6 +11,8 @@ import type { DEPRECATED_PYTHON_VERSIONS, IndexLayout, PYTHON_VERSIONS } from '.
 export type TriggerKind = 'http' | 'topic' | 'bucket';
 
 export interface FunctionModel extends FunctionAnswers {
+  /** Its own runtime, or the Python version's. */
+  runtime: string;
   triggerKind: TriggerKind;
   /** The topic or bucket after `topic:` / `bucket:`. */
   topic?: string;
@@ -157,7 +159,7 @@ export const runtimeAccountId = (name: string): string => accountIdFor('fn', nam
 /** The identity that delivers a topic or bucket function's events. */
 export const triggerAccountId = (name: string): string => accountIdFor('ev', name);
 
-function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: string): FunctionModel {
+function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: string, runtime: string): FunctionModel {
   const trigger = fn.trigger ?? 'http';
   const [kind, target] = trigger.includes(':') ? trigger.split(/:(.*)/s) : [trigger, undefined];
   const dedicated = !fn.serviceAccount;
@@ -165,6 +167,7 @@ function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: s
   const eventId = kind === 'http' ? undefined : triggerAccountId(fn.name);
   return {
     ...fn,
+    runtime: fn.runtime ?? runtime,
     trigger,
     triggerKind: kind as TriggerKind,
     ...(kind === 'topic' ? { topic: target } : {}),
@@ -181,7 +184,7 @@ function functionModel(fn: FunctionAnswers, projectId: string, functionRegion: s
 export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], generatorVersion: string): Model {
   const buildServiceAccount = `${BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
   const functionBuildServiceAccount = `${FUNCTION_BUILD_ACCOUNT_NAME}@${answers.projectId}.iam.gserviceaccount.com`;
-  const fns = [...functions].sort((a, b) => byText(a.name, b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion));
+  const fns = [...functions].sort((a, b) => byText(a.name, b.name)).map((fn) => functionModel(fn, answers.projectId, answers.functionRegion, runtimeFor(answers.pythonVersion)));
   const index: IndexLayout = answers.index;
   const virtualRepository = derivedRepositoryId(answers.repository, 'index');
   const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;

@@ -117,7 +117,7 @@ export const APP_OPTIONS: readonly OptionSpec[] = [
       return typeof region === 'string' && !rules.isMultiRegion(region) ? region : undefined;
     },
     // A multi-region has no single region to follow: the prompt offers its largest one.
-    suggest: (ctx) => rules.SUGGESTED_FUNCTION_REGION[ctx.values.region as string],
+    suggest: (ctx) => rules.SUGGESTED_FUNCTION_REGION.get(ctx.values.region as string),
   },
   {
     key: 'auth', flag: 'auth', type: 'string',
@@ -194,9 +194,10 @@ export const FUNCTION_NAME: OptionSpec = {
 /** Flags that steer a run and are never stored; `remove` only for the function command. */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'yes', flag: 'yes', type: 'boolean', description: 'Never prompt: take flags, .yo-rc.json and defaults; fail on anything missing' },
-  { key: 'force', flag: 'force', type: 'boolean', description: 'Take the new render for the wiring files this run changes, over your edits (never for your own code)' },
+  { key: 'force', flag: 'force', type: 'boolean', description: 'Take the render for every wiring file, over your edits (never for your own code, nor a file this generator did not write)' },
   { key: 'dryRun', flag: 'dry-run', type: 'boolean', description: 'Print what would be created, changed, merged or removed, and write nothing' },
   { key: 'help', flag: 'help', type: 'boolean', description: 'Print this help' },
+  { key: 'version', flag: 'version', type: 'boolean', description: 'Print the version of generator-arpypi' },
 ];
 
 export const REMOVE_OPTION: OptionSpec = {

@@ -25,7 +25,8 @@ function linkOnPath(root: string, file: string, seen: Map<string, Kind>): string
     let kind = seen.get(rel);
     if (kind === undefined) {
       try {
-        kind = lstatSync(`${root}/${rel}`).isSymbolicLink() ? 'link' : 'other';
+        const stat = lstatSync(`${root}/${rel}`, { throwIfNoEntry: false });
+        kind = stat === undefined ? 'missing' : stat.isSymbolicLink() ? 'link' : 'other';
       } catch {
         kind = 'missing';
       }

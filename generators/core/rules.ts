@@ -1,6 +1,7 @@
 // Google Cloud, GitHub and Python naming rules. Each check returns null when the
 // value is fine, or the rule it breaks as the end of a sentence that starts with
 // the flag and the value (see answers.ts), so prompts and flags say the same thing.
+import { STANDARD_LIBRARY } from './standard-library.js';
 
 export type Check = (value: string) => string | null;
 
@@ -24,7 +25,7 @@ export const REGIONS = [
 ] as const;
 
 /** The region a prompt suggests for functions when the repository sits in a multi-region. */
-export const SUGGESTED_FUNCTION_REGION: Readonly<Record<string, string>> = { us: 'us-central1', europe: 'europe-west1', asia: 'asia-east1' };
+export const SUGGESTED_FUNCTION_REGION: ReadonlyMap<string, string> = new Map([['us', 'us-central1'], ['europe', 'europe-west1'], ['asia', 'asia-east1']]);
 
 /** Python versions a Cloud Functions runtime exists for; 3.10 is deprecated since 2026-10-04. */
 export const PYTHON_VERSIONS = ['3.11', '3.12', '3.13', '3.14'] as const;
@@ -44,8 +45,9 @@ export type GitHost = (typeof GIT_HOSTS)[number];
 export const TRIGGER_KINDS = ['connection', 'github-app'] as const;
 export type TriggerKinds = (typeof TRIGGER_KINDS)[number];
 
+/** Python's keywords (`keyword.kwlist`), case and all: `None` is one, `none` and `Class` are names. */
 const PYTHON_KEYWORDS = new Set([
-  'false', 'none', 'true', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
   'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import',
   'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while',
   'with', 'yield',
@@ -118,11 +120,18 @@ export const packageName: Check = (v) => {
     return 'is not a Python distribution name (PEP 508): letters, digits, ".", "_" or "-", starting and ending with a letter or digit';
   }
   const module = importName(v);
-  if (!/^[a-z_][a-z0-9_]*$/.test(module) || PYTHON_KEYWORDS.has(module)) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(module)) {
     return `gives the import name "${module}", which is not a Python identifier; start the name with a letter`;
   }
+  if (PYTHON_KEYWORDS.has(module)) return `gives the import name "${module}", which is a Python keyword and cannot be imported; choose another name`;
   return null;
 };
+
+/**
+ * A warning, not a rule: an import name that Python's standard library has already. The
+ * standard library comes before site-packages on sys.path, so `import NAME` finds its module.
+ */
+export const shadowedByStandardLibrary = (module: string): boolean => STANDARD_LIBRARY.has(module);
 
 /** Cloud Functions 2nd gen become Cloud Run services; this subset is valid for both. */
 export const functionName: Check = (v) =>
@@ -154,10 +163,10 @@ export const auth: Check = (v) =>
     ? null
     : 'is not an auth mode; use native (the build service account reads the repository) or token (an access token in requirements.txt)';
 
-export const entryPoint: Check = (v) =>
-  /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v) && !PYTHON_KEYWORDS.has(v.toLowerCase())
-    ? null
-    : 'is not a Python function name: letters, digits and underscores, not starting with a digit';
+export const entryPoint: Check = (v) => {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v)) return 'is not a Python function name: letters, digits and underscores, not starting with a digit';
+  return PYTHON_KEYWORDS.has(v) ? 'is a Python keyword, which cannot name a function; choose another name' : null;
+};
 
 /** 2nd gen memory: a number with k, M, G, Ki, Mi or Gi, from 128Mi to 32Gi. */
 export const memory: Check = (v) => {
@@ -203,10 +212,15 @@ export const serviceAccountEmail: Check = (v) =>
 /** Event-driven 2nd gen functions may run at most 540 s; HTTP ones 3600 s. */
 export const EVENT_TIMEOUT_LIMIT = 540;
 
+/** A subset of `git check-ref-format --branch`: its characters, and git's rules on where they may stand. */
 export const branch: Check = (v) =>
-  /^[A-Za-z0-9._/-]{1,200}$/.test(v) && !v.startsWith('/') && !v.endsWith('/') && !v.includes('..')
+  /^[A-Za-z0-9._/-]{1,200}$/.test(v) &&
+  !v.startsWith('-') &&
+  !v.endsWith('.') &&
+  !v.includes('..') &&
+  v.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'))
     ? null
-    : 'is not a git branch name this generator accepts: letters, digits, ".", "_", "-" and "/"';
+    : 'is not a git branch name this generator accepts: letters, digits, ".", "_", "-" and "/", not starting with "-", with no empty part, no part starting with "." or ending in ".lock", no ".." and no "." at the end';
 
 /** PEP 503 normalised name, as the simple API and Artifact Registry spell it. */
 export const normalizedName = (name: string): string => name.replace(/[-_.]+/g, '-').toLowerCase();
@@ -215,6 +229,18 @@ export const normalizedName = (name: string): string => name.replace(/[-_.]+/g, 
 export const importName = (name: string): string => name.replace(/[-.]+/g, '_').toLowerCase();
 
 export const runtimeFor = (version: string): string => `python${version.replace('.', '')}`;
+
+/** The Python version of a runtime such as python312, as a number of minor versions (312 -> 12). */
+const minorOf = (runtimeOrVersion: string): number => Number(/3\.?(\d+)$/.exec(runtimeOrVersion)?.[1] ?? NaN);
+
+/**
+ * Null when a function on `runtime` can install the package (requires-python >= the
+ * repository's Python version), else the rule it breaks, as the end of a sentence.
+ */
+export const runtimeForPython = (runtime: string, pythonVersion: string): string | null =>
+  minorOf(runtime) < minorOf(pythonVersion)
+    ? `is older than the package's Python ${pythonVersion} (requires-python >=${pythonVersion}), which pip would refuse to install on it; use ${runtimeFor(pythonVersion)} or newer, or leave the runtime out to follow the Python version`
+    : null;
 
 /**
  * Order by UTF-16 code units: stable across machines and locales, and free of the ICU

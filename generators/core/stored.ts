@@ -6,6 +6,9 @@ import semverGt from 'semver/functions/gt.js';
 import semverValid from 'semver/functions/valid.js';
 import { finishFunction, UsageError, violations, withDefaults } from './answers.js';
 import type { FunctionAnswers } from './answers.js';
+import { FUNCTION_FILES, REPOSITORY_FILES, RETIRED_FILES } from './files.js';
+import { functionTriggerName } from './model.js';
+import type { FunctionModel, Model } from './model.js';
 import { APP_OPTIONS, FUNCTION_OPTIONS } from './options.js';
 import { relativePathProblem } from './paths.js';
 import * as rules from './rules.js';
@@ -59,29 +62,51 @@ export function assertStoredValid(stored: Record<string, unknown>): void {
   }
   if (files !== undefined && !isObject(files)) problems.push('"files" in .yo-rc.json must be an object of file hashes by path.');
   if (isObject(files)) {
+    // An entry is a file a run may overwrite or delete: only the generator's own paths. Judged
+    // once the answers that name those paths passed their rules (else those sentences come first).
+    const own = problems.length === 0 ? ownPaths(stored) : undefined;
     for (const [file, hash] of Object.entries(files)) {
       const broken = relativePathProblem(file);
-      if (broken) problems.push(`"files" has the entry ${JSON.stringify(file)} in .yo-rc.json, which ${broken}.`);
-      else if (typeof hash !== 'string' || !/^[0-9a-f]{16}$/.test(hash)) problems.push(`"files.${file}" in .yo-rc.json is not a hash this generator writes.`);
+      if (broken) problems.push(`"files" has the entry ${JSON.stringify(file)} in .yo-rc.json, which ${broken}; remove the entry.`);
+      else if (own && !own.has(file)) {
+        problems.push(`"files" has the entry ${JSON.stringify(file)} in .yo-rc.json, which is not a file this generator writes for the answers stored there; remove the entry.`);
+      } else if (typeof hash !== 'string' || !/^[0-9a-f]{16}$/.test(hash)) problems.push(`"files.${file}" in .yo-rc.json is not a hash this generator writes.`);
     }
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
 }
 
-/** The stored functions, each complete and checked (cross-field rules too); older entries get today's defaults. */
-export function storedFunctions(stored: Record<string, unknown>): Record<string, FunctionAnswers> {
+/** Every path the file table gives for the stored answers (each stored function's too), and those earlier versions made. */
+function ownPaths(stored: Record<string, unknown>): Set<string> {
+  const own = new Set<string>();
+  // The generator stores its answers with every record: without a package name, no path is its own.
+  if (typeof stored.packageName !== 'string') return own;
+  const repository = { importName: rules.importName(stored.packageName) } as Model;
+  for (const entry of [...REPOSITORY_FILES, ...RETIRED_FILES]) own.add(entry.path(repository));
+  for (const name of isObject(stored.functions) ? Object.keys(stored.functions) : []) {
+    for (const entry of FUNCTION_FILES) own.add(entry.path({ name, triggerName: functionTriggerName(name) } as FunctionModel));
+  }
+  return own;
+}
+
+/**
+ * The stored functions by name (a Map: a name such as "constructor" is data), each complete
+ * and checked (cross-field rules too); older entries get today's defaults. A stored runtime
+ * equal to the stored Python version's is one that followed it (0.2.0 stored every runtime).
+ */
+export function storedFunctions(stored: Record<string, unknown>): Map<string, FunctionAnswers> {
   const functions = isObject(stored.functions) ? stored.functions : {};
   const pythonVersion = typeof stored.pythonVersion === 'string' ? stored.pythonVersion : '3.12';
-  return Object.fromEntries(
+  return new Map(
     Object.entries(functions).map(([name, fn]) => {
       const given = { ...(fn as Record<string, unknown>) };
       delete given.name;
       const { values } = withDefaults(FUNCTION_OPTIONS, { pythonVersion, ...given }, { folderName: '', gcloudProject: () => undefined });
-      return [name, finishFunction(name, values, { stored: `functions.${name}.` })];
+      return [name, finishFunction(name, values, pythonVersion, { stored: `functions.${name}.` })];
     }),
   );
 }
 
-/** The recorded file hashes (checked by assertStoredValid). */
-export const storedFiles = (stored: Record<string, unknown>): Record<string, string> =>
-  (isObject(stored.files) ? stored.files : {}) as Record<string, string>;
+/** The recorded file hashes by path (checked by assertStoredValid). */
+export const storedFiles = (stored: Record<string, unknown>): Map<string, string> =>
+  new Map(Object.entries(isObject(stored.files) ? stored.files : {}) as [string, string][]);

@@ -1,9 +1,8 @@
 // .yo-rc.json as Yeoman's storage reads and writes it, for the `arpypi` bin, which
 // writes without Yeoman: the answers live under the generator's package name, keys
 // keep their place when set again, and the file is JSON with 2 spaces and a newline.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { UsageError } from './answers.js';
+import { readText } from './disk.js';
 
 export const YO_RC = '.yo-rc.json';
 export const STORE_KEY = 'generator-arpypi';
@@ -15,14 +14,25 @@ export interface YoRc {
   full: Record<string, unknown>;
 }
 
-export function readYoRc(root: string): YoRc {
-  let text: string | undefined;
-  try {
-    text = readFileSync(path.join(root, YO_RC), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, full: {} };
-    throw error;
+/** Deeper than any generator's answers nest; printing a deeper value would exhaust the stack. */
+const MAX_DEPTH = 100;
+
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
   }
+  return deepest;
+}
+
+export function readYoRc(root: string): YoRc {
+  const text = readText(root, YO_RC);
+  if (text === undefined) return { text: undefined, full: {} };
   let full: unknown;
   try {
     full = JSON.parse(text);
@@ -31,6 +41,9 @@ export function readYoRc(root: string): YoRc {
   }
   if (!full || typeof full !== 'object' || Array.isArray(full)) {
     throw new UsageError(`${YO_RC} does not hold a JSON object; fix it, or remove it to start over.`);
+  }
+  if (depthOf(full) > MAX_DEPTH) {
+    throw new UsageError(`${YO_RC} nests its values more than ${MAX_DEPTH} levels deep, which no generator writes; fix it, or remove it to start over.`);
   }
   return { text, full: full as Record<string, unknown> };
 }

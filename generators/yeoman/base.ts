@@ -8,7 +8,7 @@ import type { Ask } from '../core/ask.js';
 import { fromOptions, helpText, parseCommandLine } from '../core/command-line.js';
 import type { CommandName, Invocation } from '../core/command-line.js';
 import { COMMANDS } from '../core/commands/index.js';
-import { commit } from '../core/commit.js';
+import { generatorVersion } from '../core/package-root.js';
 import { run } from '../core/run.js';
 import type { Outcome } from '../core/run.js';
 
@@ -53,9 +53,19 @@ export abstract class ArpypiGenerator extends Generator {
     const options = { ...given, force: given.force === true || (this.env as { options?: { force?: boolean } }).options?.force === true };
     this.typed = words !== undefined;
     this.invocation = words ? parseCommandLine(this.command, words) : fromOptions(this.command, options, this.args);
+    if (this.invocation.version) this.say(generatorVersion);
+  }
+
+  /** A line of output: stdout, where the bin prints it; a program's run gets it through Yeoman's adapter. */
+  private say(line: string): void {
+    if (this.typed) process.stdout.write(`${line}\n`);
+    else this.log(line);
   }
 
   async prompting() {
+    if (this.invocation.version) return;
+    // Without a terminal yo's prompt can only die; the core then names what is missing, as in the bin.
+    const terminal = !this.typed || process.stdin.isTTY === true;
     const ask: Ask = async (question) => {
       const answers = await this.prompt<Record<string, string | boolean>>([
         {
@@ -71,20 +81,16 @@ export abstract class ArpypiGenerator extends Generator {
       ]);
       return answers[question.key];
     };
-    this.outcome = await run(this.destinationRoot(), this.invocation, COMMANDS[this.command], ask);
+    this.outcome = await run(this.destinationRoot(), this.invocation, COMMANDS[this.command], 'yo', terminal ? ask : undefined);
   }
 
-  writing() {
-    if (this.outcome && this.outcome.changes.length > 0) commit(this.destinationRoot(), this.outcome.changes);
+  async writing() {
+    await this.outcome?.finish();
   }
 
   end() {
     if (!this.outcome) return;
-    // The report goes where the bin prints it, stdout; a program's run gets it through Yeoman's adapter.
-    for (const line of this.outcome.lines) {
-      if (this.typed) process.stdout.write(`${line}\n`);
-      else this.log(line);
-    }
+    for (const line of this.outcome.lines) this.say(line);
     if (this.outcome.failure) throw this.outcome.failure;
   }
 }

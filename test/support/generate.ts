@@ -25,7 +25,7 @@ export const COMBOS: readonly Combo[] = [
     },
     more: [
       { name: 'billing-report', options: { memory: '512Mi', timeout: '120s', entryPoint: 'report' } },
-      { name: 'orders-sync', options: { trigger: 'topic:orders' } },
+      { name: 'orders-sync', options: { trigger: 'topic:orders', runtime: 'python313' } },
     ],
   },
   {
@@ -52,7 +52,7 @@ export const COMBOS: readonly Combo[] = [
     },
     more: [
       { name: 'orders' },
-      { name: 'refunds', options: { runtime: 'python312', trigger: 'topic:refunds', serviceAccount: 'refunds-runner@euro-shop.iam.gserviceaccount.com' } },
+      { name: 'refunds', options: { trigger: 'topic:refunds', serviceAccount: 'refunds-runner@euro-shop.iam.gserviceaccount.com' } },
     ],
   },
 ];

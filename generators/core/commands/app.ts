@@ -1,6 +1,6 @@
 // The repository command (`arpypi`, `yo arpypi`): the answers, from the flags given, the
 // answers stored, questions and defaults; and a first function when --function names one.
-import { assertValid, carriedOver, finishApp, missingError, pickValues, withDefaults } from '../answers.js';
+import { assertValid, carriedOver, finishApp, missingError, pickValues, runtimeViolation, UsageError, withDefaults } from '../answers.js';
 import { askMissing } from '../ask.js';
 import { APP_OPTIONS } from '../options.js';
 import type { CommandContext, Decision } from '../run.js';
@@ -28,6 +28,11 @@ export async function decideApp(ctx: CommandContext): Promise<Decision> {
   const { answers, warnings } = finishApp(filled);
 
   const functions = storedFunctions(stored);
-  if (typeof first === 'string' && !(first in functions)) functions[first] = newFunction(ctx, answers, functions, first, {});
-  return { app: answers, functions: Object.values(functions), warnings, notes: [] };
+  // A runtime set apart from the Python version must not fall behind a new one.
+  for (const fn of functions.values()) {
+    const behind = runtimeViolation(fn.runtime, answers.pythonVersion, { stored: `functions.${fn.name}.` });
+    if (behind) throw new UsageError(behind);
+  }
+  if (typeof first === 'string' && !functions.has(first)) functions.set(first, newFunction(ctx, answers, functions, first, {}));
+  return { app: answers, functions: [...functions.values()], warnings, notes: [] };
 }

@@ -26,17 +26,17 @@ function repositoryAnswers(ctx: CommandContext, stored: Record<string, unknown>)
 const exists = (name: string): string => `The function "${name}" exists already (functions/${name}); choose another name.`;
 
 /** A new function's name: its rule, and no function of that name in the answers or on disk. */
-function checkNewName(root: string, functions: Readonly<Record<string, FunctionAnswers>>, name: string): void {
+function checkNewName(root: string, functions: ReadonlyMap<string, FunctionAnswers>, name: string): void {
   const broken = ruleViolation(FUNCTION_NAME, name, 'flag');
   if (broken) throw new UsageError(broken);
-  if (name in functions || existsSync(path.join(root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
+  if (functions.has(name) || existsSync(path.join(root, 'functions', name, 'main.py'))) throw new UsageError(exists(name));
 }
 
 /** A new function's answers, from its flags (or answers) and then its defaults. */
 export function newFunction(
   ctx: CommandContext,
   app: AppAnswers,
-  functions: Readonly<Record<string, FunctionAnswers>>,
+  functions: ReadonlyMap<string, FunctionAnswers>,
   name: string,
   flags: Record<string, unknown>,
 ): FunctionAnswers {
@@ -45,7 +45,7 @@ export function newFunction(
   assertValid(FUNCTION_OPTIONS, given, 'flag');
   const { values, missing } = withDefaults(FUNCTION_OPTIONS, { pythonVersion: app.pythonVersion, ...given }, ctx.defaults);
   if (missing.length > 0) throw missingUnderYes(missing, values);
-  return finishFunction(name, values);
+  return finishFunction(name, values, app.pythonVersion);
 }
 
 export async function decideFunction(ctx: CommandContext): Promise<Decision> {
@@ -58,26 +58,26 @@ export async function decideFunction(ctx: CommandContext): Promise<Decision> {
     const question = questionFor(FUNCTION_NAME, {}, ctx.defaults);
     const named = await ctx.ask({
       ...question,
-      problem: (answer) => question.problem(answer) ?? (String(answer).trim() in functions ? exists(String(answer).trim()) : null),
+      problem: (answer) => question.problem(answer) ?? (functions.has(String(answer).trim()) ? exists(String(answer).trim()) : null),
     });
     name = String(named).trim();
   }
 
   if (invocation.remove) {
-    if (!(name in functions)) {
-      throw new UsageError(`There is no function "${name}" to remove; this repository has ${Object.keys(functions).join(', ') || 'none'}.`);
+    const gone = functions.get(name);
+    if (!gone) {
+      throw new UsageError(`There is no function "${name}" to remove; this repository has ${[...functions.keys()].join(', ') || 'none'}.`);
     }
-    const gone = functions[name];
-    delete functions[name];
+    functions.delete(name);
     const accounts = [gone.serviceAccount ? undefined : runtimeAccountId(name), gone.trigger === 'http' ? undefined : triggerAccountId(name)]
       .filter((id): id is string => id !== undefined)
       .map((id) => `${id}@${app.projectId}.iam.gserviceaccount.com`);
     return {
       app,
-      functions: Object.values(functions),
+      functions: [...functions.values()],
       warnings: [],
       notes: [
-        `Removed the function ${name} from this repository. Its Cloud resources stay until you run bash scripts/setup-gcp.sh --prune, which deletes the Cloud Build trigger fn-${name}${accounts.length > 0 ? `, the service account${accounts.length > 1 ? 's' : ''} ${accounts.join(' and ')}` : ''} and their role bindings (delete the deployed function itself with gcloud functions delete ${name} --region=${app.functionRegion}).`,
+        `${invocation.dryRun ? 'Would remove' : 'Removed'} the function ${name} from this repository. Its Cloud resources stay until you run bash scripts/setup-gcp.sh --prune, which deletes the Cloud Build trigger fn-${name}${accounts.length > 0 ? `, the service account${accounts.length > 1 ? 's' : ''} ${accounts.join(' and ')}` : ''} and their role bindings (delete the deployed function itself with gcloud functions delete ${name} --region=${app.functionRegion}).`,
       ],
     };
   }
@@ -89,5 +89,5 @@ export async function decideFunction(ctx: CommandContext): Promise<Decision> {
     values = await askMissing(FUNCTION_OPTIONS, { pythonVersion: app.pythonVersion, ...invocation.flags }, ctx.defaults, ctx.ask);
   }
   const fn = newFunction(ctx, app, functions, name, values);
-  return { app, functions: [...Object.values(functions), fn], warnings: [], notes: [] };
+  return { app, functions: [...functions.values(), fn], warnings: [], notes: [] };
 }
