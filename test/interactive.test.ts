@@ -40,7 +40,7 @@ async function answerWithOneMistake(dir: string, t: ReturnType<typeof terminal>,
   await t.waitFor('"mars1" is not an Artifact Registry location; use a region such as us-east4 or europe-west1, or a multi-region: us, europe, asia.');
   // yo's prompt keeps the refused text on the line; the bin asks afresh.
   t.keys(...(clearTyped ? Array(5).fill('BSpace') : []), 'europe-west1', 'Enter');
-  for (const question of ['Artifact Registry repository id', 'GitHub repository name', 'Branch that releases and deploys', 'Python version', 'Cloud Functions region', 'How function builds authenticate', 'Python index layout']) {
+  for (const question of ['Artifact Registry repository id', 'Git host', 'GitHub repository name', 'Branch that releases and deploys', 'Cloud Build triggers', 'Cloud Build connection', 'Python version', 'Cloud Functions region', 'How function builds authenticate', 'Python index layout']) {
     await t.waitFor(question);
     t.keys('Enter');
   }
@@ -108,11 +108,23 @@ describe('interactive prompts', () => {
     const t = terminal(dir, [process.execPath, BIN, '--project-id', 'acme-prod', '--package-name', 'acme-utils', '--region', 'europe']);
     await t.waitFor('Artifact Registry repository id');
     t.keys('Enter');
+    await t.waitFor('Git host');
+    t.keys('Enter');
     await t.waitFor('GitHub owner');
     t.keys('Enter');
     await t.waitFor('GitHub owner (user or organisation) is required.');
     t.keys('acme', 'Enter');
-    for (const question of ['GitHub repository name', 'Branch that releases and deploys', 'Python version']) {
+    for (const question of ['GitHub repository name', 'Branch that releases and deploys']) {
+      await t.waitFor(question);
+      t.keys('Enter');
+    }
+    // The triggers' question explains each choice; the connection's default follows the host.
+    const triggers = await t.waitFor('Cloud Build triggers');
+    expect(triggers).toContain('connection: Cloud Build repositories (2nd gen): a connection to GitHub or GitLab, builds in the functions region (recommended)');
+    t.keys('Enter');
+    await t.waitFor('Cloud Build connection (made by scripts/setup-gcp.sh when missing) [arpypi-github]');
+    t.keys('Enter');
+    for (const question of ['Python version']) {
       await t.waitFor(question);
       t.keys('Enter');
     }
@@ -125,6 +137,8 @@ describe('interactive prompts', () => {
     await t.waitFor('Python index layout');
     t.keys('Enter');
     expect(await t.waitFor(/EXIT=\d+/)).toContain('EXIT=0');
-    expect(JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi']).toMatchObject({ region: 'europe', functionRegion: 'europe-west1', githubOwner: 'acme' });
+    expect(JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-arpypi']).toMatchObject({
+      region: 'europe', functionRegion: 'europe-west1', githubOwner: 'acme', gitHost: 'github', triggers: 'connection', connection: 'arpypi-github',
+    });
   });
 });

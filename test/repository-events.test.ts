@@ -58,7 +58,7 @@ describe('a webhook event through a regional trigger', () => {
     expect(delivery.builds.map((b) => [b.triggerName, b.serviceAccountEmail, b.filename])).toEqual([['publish', builder, 'cloudbuild.yaml']]);
     const workspace = tempDir('workspace');
     mkdirSync(workspace, { recursive: true });
-    writeFileSync(path.join(workspace, 'cloudbuild.yaml'), "steps:\n- id: say\n  name: bash\n  entrypoint: bash\n  args: ['-c', 'echo $_GREETING $SHORT_SHA $REPO_FULL_NAME $$0']\n");
+    writeFileSync(path.join(workspace, 'cloudbuild.yaml'), "steps:\n- id: say\n  name: debian:trixie-slim\n  entrypoint: bash\n  args: ['-c', 'echo $_GREETING $SHORT_SHA $REPO_FULL_NAME $$#']\n");
     const [build] = delivery.builds;
     const result = runBuild({
       workspace,
@@ -70,7 +70,7 @@ describe('a webhook event through a regional trigger', () => {
       logFile: path.join(workspace, 'build.log'),
     });
     expect(result.ok).toBe(true);
-    expect(result.steps[0].stdout.trim()).toBe('hello 0123456 acme/mono bash');
+    expect(result.steps[0].stdout.trim()).toBe('hello 0123456 acme/mono 0');
   });
 
   it('throws when no event reaches Cloud Build', async () => {
