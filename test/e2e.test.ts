@@ -133,12 +133,83 @@ function where(b: Binding, functions: string[]): string {
   return b.resource;
 }
 
-interface Prepared { repo: string; google: Standin; index: Standin; ownerEnv: NodeJS.ProcessEnv; setupBindings: Binding[]; agentChecks: IamCheck[] }
+interface Prepared { repo: string; google: Standin; index: Standin; ownerEnv: NodeJS.ProcessEnv; setupBindings: Binding[]; agentChecks: IamCheck[]; goLive: string[] }
 /** Cloud Build's service agent: it makes the connection and fetches each build's source through it. */
 const CLOUD_BUILD_AGENT = `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com`;
 const preparing = new Map<string, Promise<Prepared>>();
 
 /** A generated repository, its stand-ins, and the project that its scripts/setup-gcp.sh set up as the owner. */
+/** The commands of the generated README's "Go live" section, in order, one per shell line. */
+function goLiveCommands(repo: string): string[] {
+  const section = read(repo, 'README.md').split('\n## Go live')[1].split('\n## ')[0];
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1].replace(/\\\n\s*/g, ' ').split('\n'))
+    .map((line) => line.replace(/\s+# .*$/, '').trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/**
+ * Goes live as the generated README says, command by command and in order, against the stand-ins:
+ * the commands that reach Google run as they are; the few that need a person or the internet are
+ * played here, each named (a browser sign-in, GitHub's CLI, a push to the git host). Steps 6 and 7
+ * (the push's builds, the functions' answers) are the tests below. Returns what was done, in order.
+ */
+async function goLive(auth: 'token' | 'native', repo: string, google: Standin, env: NodeJS.ProcessEnv): Promise<{ log: string[]; setupSeconds: number[] }> {
+  const log: string[] = [];
+  const setupSeconds: number[] = [];
+  const origin = path.join(tempDir('origin'), 'mono.git');
+  ok('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+  const gitEnv = { ...env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+  const sh = (line: string) => ok('bash', ['-c', line], { cwd: repo, env: gitEnv });
+  let setupRuns = 0;
+  for (const line of goLiveCommands(repo)) {
+    if (/^git (init -b main|add -A|commit -m "[^"]+")$/.test(line) || line === `gcloud config set project ${PROJECT}`) {
+      sh(line);
+      log.push(`ran: ${line}`);
+    } else if (line === 'gh repo create acme/mono --private --source=. --remote=origin' || line === 'git remote add origin https://gitlab.com/acme/mono.git') {
+      // The git host: a bare repository here, as the remote.
+      sh(`git remote add origin '${origin}'`);
+      log.push(`played: ${line} (the remote is a local bare repository)`);
+    } else if (line === 'gcloud auth login' || line === 'gcloud auth application-default login') {
+      // A browser sign-in: the environment already names the owner's stand-in token.
+      log.push(`played: ${line} (the stand-in's owner token)`);
+    } else if (/^gcloud secrets versions add arpypi-gitlab-(api|read)-token --project=acme-e2e-1 --data-file=-$/.test(line)) {
+      // Pasting a GitLab token, then Ctrl-D.
+      ok('bash', ['-c', line], { cwd: repo, env, input: `glpat-${line.split(' ')[3]}` });
+      log.push(`ran: ${line} (a token on its input)`);
+    } else if (line === 'bash scripts/setup-gcp.sh --dry-run') {
+      const dry = await runSetup(repo, ['--dry-run'], env);
+      if (dry.status !== 0) throw new Error(`setup-gcp.sh --dry-run failed:\n${dry.stdout}${dry.stderr}`);
+      log.push(`ran: ${line}`);
+    } else if (line === 'bash scripts/setup-gcp.sh') {
+      const result = await runSetup(repo, [], env);
+      setupSeconds.push(result.seconds);
+      setupRuns += 1;
+      const yours = /setup-gcp: one step is yours, in a browser: (.*)\.\n/.exec(result.stdout)?.[1];
+      if (setupRuns === 1 && auth === 'token') {
+        // GitHub: the first run stops at the connection; the person authorises Cloud Build and installs its GitHub App.
+        if (result.status !== 1 || !yours?.includes('install the Cloud Build GitHub App on acme/mono')) throw new Error(`setup-gcp.sh did not stop at the GitHub step:\n${result.stdout}${result.stderr}`);
+        await completeGithubConnection(google, CONNECTION(auth), ['acme/mono']);
+        log.push(`ran: ${line} (it stopped at the connection: the browser steps played)`);
+      } else if (setupRuns === 1) {
+        // GitLab: the first run makes the secrets and stops for the tokens, which the next lines store.
+        if (result.status !== 1 || !yours?.includes('arpypi-gitlab-api-token') || !yours.includes('arpypi-gitlab-read-token')) throw new Error(`setup-gcp.sh did not stop at the GitLab step:\n${result.stdout}${result.stderr}`);
+        log.push(`ran: ${line} (it stopped for the GitLab tokens)`);
+      } else {
+        if (result.status !== 0) throw new Error(`setup-gcp.sh failed:\n${result.stdout}${result.stderr}`);
+        log.push(`ran: ${line}`);
+      }
+    } else if (line === 'git push -u origin main') {
+      sh(line);
+      log.push(`ran: ${line} (to the bare remote; the host's event is delivered by the tests)`);
+      break;
+    } else {
+      throw new Error(`the README's Go live has a command this test does not know how to follow: ${line}`);
+    }
+  }
+  return { log, setupSeconds };
+}
+
 async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared> {
   const googleData = tempDir('google-apis');
   // The bucket a bucket function listens to exists before the deploy, as it must in a real project. The
@@ -165,24 +236,8 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
     // How often a deploy asks whether its version is released (10 s in Cloud Build).
     RELEASE_POLL_SECONDS: '0.3',
   };
-  // The first run stops at the connection, with the step that is the person's; the second goes on.
-  const first = await runSetup(repo, [], ownerEnv);
-  const yours = /setup-gcp: one step is yours, in a browser: (.*)\.\n/.exec(first.stdout)?.[1];
-  if (first.status !== 1 || !yours) throw new Error(`setup-gcp.sh did not stop at the connection:\n${first.stdout}${first.stderr}`);
-  if (auth === 'token') {
-    // GitHub: authorise Cloud Build and install its GitHub App on the repository, in a browser (stand-in plumbing).
-    if (!yours.includes('install the Cloud Build GitHub App on acme/mono')) throw new Error(`not the GitHub step: ${yours}`);
-    await completeGithubConnection(google, CONNECTION(auth), ['acme/mono']);
-  } else {
-    // GitLab: two personal access tokens, kept in the secrets the first run made, as the README says.
-    for (const secret of ['arpypi-gitlab-api-token', 'arpypi-gitlab-read-token']) {
-      if (!yours.includes(secret)) throw new Error(`the GitLab step does not name ${secret}: ${yours}`);
-      ok('gcloud', ['secrets', 'versions', 'add', secret, `--project=${PROJECT}`, '--data-file=-'], { env: ownerEnv, input: `glpat-${secret}` });
-    }
-  }
-  const setup = await runSetup(repo, [], ownerEnv);
-  if (setup.status !== 0) throw new Error(`setup-gcp.sh failed:\n${setup.stdout}${setup.stderr}`);
-  console.log(`e2e ${auth}: setup-gcp.sh ${first.seconds.toFixed(1)} s, then ${setup.seconds.toFixed(1)} s`);
+  const { log, setupSeconds } = await goLive(auth, repo, google, ownerEnv);
+  console.log(`e2e ${auth}: the README's Go live, setup-gcp.sh runs ${setupSeconds.map((t) => t.toFixed(1)).join(' s, ')} s`);
   const state = JSON.parse(readFileSync(path.join(googleData, 'state.json'), 'utf8')) as { iamPolicies: Record<string, { bindings?: { role: string; members: string[]; condition?: { title: string } }[] }> };
   // What setup-gcp.sh granted: every binding but the owner's and the roles Google grants its own service agents.
   const setupBindings = Object.entries(state.iamPolicies).flatMap(([resource, policy]) => (policy.bindings ?? [])
@@ -190,7 +245,7 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
       b.members.filter((m) => m !== OWNER).map((member) => ({ resource, role: b.role, member, title: b.condition?.title ?? '' }))));
   // What the agent did on the project's behalf while the connection was made and completed.
   const agentChecks = iamChecks(google.requests()).filter((c) => c.member === CLOUD_BUILD_AGENT);
-  return { repo, google, index, ownerEnv, setupBindings, agentChecks };
+  return { repo, google, index, ownerEnv, setupBindings, agentChecks, goLive: log };
 }
 
 // Both projects are set up side by side (most of the time goes to gcloud starting); the
@@ -198,9 +253,6 @@ async function prepare(auth: 'token' | 'native', repo: string): Promise<Prepared
 beforeAll(async () => {
   for (const auth of ['token', 'native'] as const) {
     const repo = await generate(combo(auth));
-    ok('git', ['init', '-q', repo]);
-    ok('git', ['-C', repo, 'add', '-A']);
-    ok('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'generated']);
     const promise = prepare(auth, repo);
     promise.catch(() => undefined); // awaited (and reported) by its describe
     preparing.set(auth, promise);
@@ -215,6 +267,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   let ownerEnv: NodeJS.ProcessEnv;
   let logDir: string;
   let setupBindings: Binding[] = [];
+  let goLiveLog: string[] = [];
   const printed: string[] = [];
   const steps: StepChecks[] = [];
   const functions = ['hello', ...combo(auth).more.map((f) => f.name)];
@@ -331,7 +384,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   // Both setups run side by side with the rest of the suite: on a loaded 2-core machine that can take minutes.
   beforeAll(async () => {
     let agentChecks: IamCheck[];
-    ({ repo, google, index, ownerEnv, setupBindings, agentChecks } = await preparing.get(auth)!);
+    ({ repo, google, index, ownerEnv, setupBindings, agentChecks, goLive: goLiveLog } = await preparing.get(auth)!);
     steps.push({ step: 'setup-gcp.sh: the connection (Cloud Build service agent)', checks: agentChecks });
     logDir = tempDir('build-logs');
   }, 600_000);
@@ -339,6 +392,39 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   afterAll(async () => {
     await index?.stop();
     await google?.stop();
+  });
+
+  it('Go live, as the generated README says: every command of its steps 1 to 6, in order, against the stand-ins', () => {
+    const person = auth === 'token'
+      ? ['played: gh repo create acme/mono --private --source=. --remote=origin (the remote is a local bare repository)']
+      : ['played: git remote add origin https://gitlab.com/acme/mono.git (the remote is a local bare repository)'];
+    const connection = auth === 'token'
+      ? ['ran: bash scripts/setup-gcp.sh (it stopped at the connection: the browser steps played)', 'ran: bash scripts/setup-gcp.sh']
+      : ['ran: bash scripts/setup-gcp.sh (it stopped for the GitLab tokens)',
+        'ran: gcloud secrets versions add arpypi-gitlab-api-token --project=acme-e2e-1 --data-file=- (a token on its input)',
+        'ran: gcloud secrets versions add arpypi-gitlab-read-token --project=acme-e2e-1 --data-file=- (a token on its input)',
+        'ran: bash scripts/setup-gcp.sh'];
+    expect(goLiveLog).toEqual([
+      'ran: git init -b main', 'ran: git add -A', 'ran: git commit -m "Generated by generator-arpypi"', ...person,
+      'played: gcloud auth login (the stand-in\'s owner token)', `ran: gcloud config set project ${PROJECT}`,
+      'played: gcloud auth application-default login (the stand-in\'s owner token)',
+      'ran: bash scripts/setup-gcp.sh --dry-run', ...connection,
+      'ran: git push -u origin main (to the bare remote; the host\'s event is delivered by the tests)',
+    ]);
+    // The push reached the host: its first commit is there.
+    expect(ok('git', ['-C', repo, 'rev-parse', 'origin/main']).stdout.trim()).toBe(ok('git', ['-C', repo, 'rev-parse', 'HEAD']).stdout.trim());
+    // Step 6: the host tells Cloud Build of the push; the builds the README names start, and gcloud builds list shows them.
+    const step6 = read(repo, 'README.md').split('\n6. Push.')[1].split('\n```')[0];
+    const named = [...step6.matchAll(/`((?:package-release|fn-[a-z0-9-]+))`/g)].map((m) => m[1]).sort();
+    expect(named).toEqual(['package-release', ...functions.map((n) => `fn-${n}`)].sort());
+    const commitSha = ok('git', ['-C', repo, 'rev-parse', 'HEAD']).stdout.trim();
+    const delivery = deliverEventSync(google, LINK(auth), { push: { branch: 'main', commitSha, changedFiles: ok('git', ['-C', repo, 'ls-files']).stdout.trim().split('\n') } });
+    expect(delivery.failed).toEqual([]);
+    expect(delivery.builds.map((b) => b.triggerName).sort()).toEqual(named);
+    const listCommand = goLiveCommands(repo).find((l) => l.startsWith('gcloud builds list '))!;
+    expect(listCommand).toBe(`gcloud builds list --project=${PROJECT} --region=europe-west1 --limit=5`);
+    const listed = ok('bash', ['-c', `${listCommand} --format='value(id)'`], { env: ownerEnv }).stdout.trim().split('\n');
+    expect(listed.sort()).toEqual(delivery.builds.map((b) => b.id).sort());
   });
 
   it('1. release, as arpypi-build: tests, builds, uploads with twine; the index serves it; a release of changed code without a bump stops before upload; a change of tests or docs alone passes', () => {

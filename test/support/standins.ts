@@ -147,6 +147,8 @@ export type RepositoryEvent =
 
 /** A build Cloud Build starts for an event: run its config's steps as serviceAccountEmail. */
 export interface TriggeredBuild {
+  /** The build's id, as gcloud builds list shows it. */
+  id: string;
   /** projects/P/locations/R/triggers/NAME */
   trigger: string;
   triggerName: string;

@@ -23,6 +23,30 @@ from apis import cloud_build_v2
 
 
 TRIGGERS = r"/v1/projects/([^/]+)/locations/([^/]+)/triggers"
+BUILDS = r"/v1/projects/([^/]+)/locations/([^/]+)/builds"
+
+
+def record_build(ctx, project, location, trigger, account, values):
+    """A build that a trigger started (Build resource: id, status, buildTriggerId, substitutions,
+    serviceAccount, createTime), listed by builds.list in the trigger's region; returns its id. The
+    stand-in never runs it (the tests run its steps on the host): its status stays QUEUED."""
+    build_id = str(uuid.uuid4())
+    name = "projects/%s/locations/%s/builds/%s" % (project, location, build_id)
+    ctx.state.data.setdefault("builds", {})[name] = {
+        "id": build_id, "name": name, "projectId": project, "status": "QUEUED", "createTime": now(),
+        "buildTriggerId": trigger.get("id"), "serviceAccount": account, "substitutions": dict(values, **(trigger.get("substitutions") or {})),
+        "tags": ["trigger-%s" % trigger.get("id")],
+    }
+    return build_id
+
+
+@route("GET", BUILDS, "cloudbuild", "builds.list")
+def builds_list(ctx, m):
+    """gcloud builds list --region=R: the region's builds, newest first (Cloud Build v1 projects.locations.builds.list)."""
+    ctx.authorize("cloudbuild.projects.locations.builds.list", "projects/%s" % m.group(1))
+    prefix = "projects/%s/locations/%s/builds/" % m.groups()
+    builds = [b for k, b in (ctx.state.data.get("builds") or {}).items() if k.startswith(prefix)]
+    return {"builds": sorted(builds, key=lambda b: b["createTime"], reverse=True)}
 
 
 def find_trigger(ctx, project, location, ref):

@@ -49,7 +49,7 @@ import uuid
 
 from apis.core import ApiError, route
 from apis import cloud_build_v2 as v2
-from apis import secret_manager
+from apis import cloud_build, secret_manager
 
 EVENT_ROUTE = r"/_standin/v2/projects/([^/]+)/locations/([^/]+)/connections/([^/:]+)/repositories/([^/:]+):deliverEvent"
 
@@ -260,6 +260,7 @@ def deliver_event(ctx, m):
             "trigger": trigger["resourceName"], "triggerName": trigger["name"], "serviceAccount": account,
             "serviceAccountEmail": email, "filename": trigger.get("filename"), "commitSha": values["COMMIT_SHA"],
             "ref": values["REF_NAME"], "builtIns": values, "substitutions": dict(trigger.get("substitutions") or {}),
+            "id": cloud_build.record_build(ctx, project, location, trigger, account, values),
         })
     ctx.extra["delivery"] = result
     return result
