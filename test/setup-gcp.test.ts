@@ -351,7 +351,9 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const waiting = await setup(token, [], gcloudEnv(google, OWNER));
     expect(waiting.status, show(waiting)).toBe(1);
     expect(waiting.stdout).toMatch(/^setup-gcp: one step is yours, in a browser: open https:\/\/\S+ in a browser, sign in to GitHub as an owner of acme, authorise Cloud Build, and install the Cloud Build GitHub App on acme\/mono\.$/m);
-    expect(waiting.stderr.trim().split('\n').at(-1)).toBe('setup-gcp: stopped before linking https://github.com/acme/mono.git and importing the triggers: run bash scripts/setup-gcp.sh again once that step is done.');
+    expect(waiting.stderr.trim().split('\n').at(-1)).toBe('setup-gcp: stopped before the rest of the set-up (the repository link, repositories, accounts, roles, triggers): run bash scripts/setup-gcp.sh again once that step is done.');
+    // The person's step comes first: before it, the run only enabled what the connection needs and let Cloud Build's agent keep its tokens.
+    expect(waiting.stdout).not.toMatch(/creating the service account|importing/);
     await completeGithubConnection(google, connection, ['acme/mono']);
     const toToken = await setup(token, [], gcloudEnv(google, OWNER));
     expect(toToken.status, show(toToken)).toBe(0);

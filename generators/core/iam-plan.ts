@@ -33,6 +33,8 @@ export interface Grant {
   why: string;
   /** The Google document that asks for it. */
   doc: string;
+  /** Made at the start of the connection's section, before the connection (the rest: with the other roles). */
+  phase?: 'connection';
 }
 
 export interface Identity {
@@ -116,7 +118,7 @@ export function iamPlan(m: Model): Grant[] {
     const connectDoc = m.gitHost === 'gitlab' ? DOC.connectGitlab : DOC.connectGithub;
     grants.push({
       member: `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com`, role: 'roles/secretmanager.admin', where: project,
-      why: `Cloud Build keeps the connection's ${m.gitHostName} tokens in Secret Manager`, doc: connectDoc,
+      why: `Cloud Build keeps the connection's ${m.gitHostName} tokens in Secret Manager`, doc: connectDoc, phase: 'connection',
     });
     // No Google page says whether a build that runs as its own account fetches the source with that
     // account's right to the repository's read token: the stricter reading, that it does (README.md).
