@@ -1,10 +1,11 @@
 """Writes this stand-in as an installable wheel, functions_framework and cloudevents in it.
 
-    python3 test/standins/functions_framework/wheel.py OUTDIR   # prints the wheel's path
+    python3 test/standins/functions_framework/build_standin_wheel.py OUTDIR   # prints the wheel's path
 
 Named functions-framework 3.10.2, the version every generated requirements.in pins, so that
 pip installs it from a stand-in index where the real wheel would come from PyPI; its
-console script is functions-framework (pyproject.toml lines 41-45 of the real one).
+console script is functions-framework (pyproject.toml lines 41-45 of the real one). It declares
+no dependencies: Flask comes from the interpreter running it (Debian's python3-flask).
 """
 
 import base64
@@ -27,7 +28,7 @@ def main(outdir: str) -> None:
     }
     files[f"{INFO}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: functions-framework\nVersion: {VERSION}\n"
-        "Summary: stand-in of functions-framework (test/standins/functions_framework)\nRequires-Dist: flask\n"
+        "Summary: stand-in of functions-framework (test/standins/functions_framework)\n"
     ).encode()
     files[f"{INFO}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: standins\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{INFO}/entry_points.txt"] = b"[console_scripts]\nfunctions-framework = functions_framework._cli:_cli\n"
