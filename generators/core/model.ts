@@ -55,6 +55,12 @@ export interface Model extends AppAnswers {
   /** ruff's version (constraints.txt, pre-commit) and its target, e.g. py312. */
   ruffVersion: string;
   ruffTarget: string;
+  /**
+   * The oldest Python any code here runs on: the repository's, each function's runtime, and
+   * the Cloud SDK image's python3 that runs the deploy scripts. ruff and mypy check for it, so
+   * that no syntax of a newer Python (3.14's `except A, B:`) reaches an older one.
+   */
+  oldestPython: string;
   /** Modules ruff's isort sorts as this repository's own. */
   firstPartyModules: string[];
   /** SOURCE_DATE_EPOCH of every build: a fixed time, so the same source gives the same wheel. */
@@ -126,6 +132,8 @@ export function pythonImageFor(version: string): string {
 export const FUNCTIONS_FRAMEWORK_VERSION = '3.10.2';
 /** The ruff that constraints.txt and pre-commit pin; the tests run the same version (@astral-sh/ruff-wasm-nodejs). */
 export const RUFF_VERSION = '0.17.4';
+/** The python3 of CLOUD_SDK_IMAGE: Debian trixie's (cloud-sdk-docker debian_slim/Dockerfile installs python3). */
+export const CLOUD_SDK_PYTHON = '3.13';
 /** 1980-01-01, the earliest time a zip file can hold: a fixed timestamp for reproducible wheels. */
 export const SOURCE_DATE_EPOCH = '315532800';
 
@@ -208,6 +216,9 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
   const virtualRepository = derivedRepositoryId(answers.repository, 'index');
   const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;
   const imagesRepository = derivedRepositoryId(answers.repository, 'functions');
+  const minor = (v: string) => Number(v.split('.')[1]);
+  const oldest = [answers.pythonVersion, CLOUD_SDK_PYTHON, ...fns.map((fn) => `3.${fn.runtime.replace(/^python3/, '')}`)]
+    .reduce((a, b) => (minor(b) < minor(a) ? b : a));
   const model: Omit<Model, 'triggerFiles' | 'grants' | 'identities'> = {
     ...answers,
     index,
@@ -222,7 +233,8 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     cloudSdkImage: CLOUD_SDK_IMAGE,
     functionsFrameworkVersion: FUNCTIONS_FRAMEWORK_VERSION,
     ruffVersion: RUFF_VERSION,
-    ruffTarget: `py${answers.pythonVersion.replace('.', '')}`,
+    ruffTarget: `py${oldest.replace('.', '')}`,
+    oldestPython: oldest,
     firstPartyModules: [importName(answers.packageName), 'main', 'release_tools'],
     sourceDateEpoch: SOURCE_DATE_EPOCH,
     renovate: renovateSettings(),

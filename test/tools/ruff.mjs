@@ -48,16 +48,22 @@ if (command === '--version' || command === 'version') {
 }
 const check = rest.includes('--check');
 const targets = rest.filter((a) => !a.startsWith('-'));
-const { options } = settings(process.cwd());
-const { exclude = [], 'extend-exclude': extendExclude = [], ...workspaceOptions } = options;
-const excluded = new Set([...exclude, ...extendExclude].map((e) => e.replace(/\/$/, '')));
-const workspace = new Workspace(workspaceOptions, PositionEncoding.Utf8);
-const list = (targets.length ? targets : ['.']).flatMap((t) => files(t, excluded));
+// As ruff does, each file takes the settings of the nearest pyproject.toml with [tool.ruff].
+const workspaces = new Map();
+function workspaceFor(file) {
+  const { root, options } = settings(path.dirname(path.resolve(file)));
+  if (!workspaces.has(root)) {
+    const { exclude = [], 'extend-exclude': extendExclude = [], ...workspaceOptions } = options;
+    workspaces.set(root, { workspace: new Workspace(workspaceOptions, PositionEncoding.Utf8), excluded: new Set([...exclude, ...extendExclude].map((e) => e.replace(/\/$/, ''))) });
+  }
+  return workspaces.get(root);
+}
+const list = (targets.length ? targets : ['.']).flatMap((t) => files(t, workspaceFor(path.join(t, 'x.py')).excluded));
 
 if (command === 'check') {
   let found = 0;
   for (const file of list) {
-    for (const d of workspace.check(readFileSync(file, 'utf8'))) {
+    for (const d of workspaceFor(file).workspace.check(readFileSync(file, 'utf8'))) {
       found += 1;
       console.log(`${file}:${d.start_location.row}:${d.start_location.column}: ${d.code ?? 'syntax-error'} ${d.message}`);
     }
@@ -67,7 +73,7 @@ if (command === 'check') {
 } else if (command === 'format' && check) {
   const changed = list.filter((file) => {
     const text = readFileSync(file, 'utf8');
-    return workspace.format(text) !== text;
+    return workspaceFor(file).workspace.format(text) !== text;
   });
   for (const file of changed) console.log(`Would reformat: ${file}`);
   console.log(changed.length ? `${changed.length} file${changed.length === 1 ? '' : 's'} would be reformatted, ${list.length - changed.length} already formatted`
