@@ -161,6 +161,23 @@ describe('re-runs and the function generator', () => {
     expect(listFiles(dir).map((f) => [f, read(dir, f)])).toEqual(before);
   });
 
+  it('merges the team\'s edits of the Python settings, the task runner and pre-commit with a re-render, like all wiring', async () => {
+    const dir = tempDir('merge-python');
+    await runApp(dir, answers);
+    const edits: [string, string, string][] = [
+      ['pyproject.toml', 'ignore = ["E501"]', 'ignore = ["E501", "B008"]'],
+      ['noxfile.py', 'nox.options.sessions = ["lint", "types", "tests", "build"]', 'nox.options.sessions = ["lint", "tests"]'],
+      ['.pre-commit-config.yaml', '      - id: ruff-format\n', '      - id: ruff-format\n        exclude: ^legacy/\n'],
+    ];
+    for (const [file, from, to] of edits) writeFileSync(path.join(dir, file), read(dir, file).replace(from, to));
+    await runApp(dir, { pythonVersion: '3.12' });
+    for (const [file, , to] of edits) expect(read(dir, file), file).toContain(to);
+    // The repository moves to 3.12; hello still runs on python311, so the checks stay at 3.11.
+    expect(read(dir, '.python-version')).toBe('3.12\n');
+    expect(read(dir, 'pyproject.toml')).toContain('python_version = "3.11"');
+    expect(read(dir, 'package/pyproject.toml')).toContain('requires-python = ">=3.12"');
+  });
+
   it('refuses a function name that exists, writing nothing', async () => {
     const dir = tempDir('exists');
     await runApp(dir, answers);

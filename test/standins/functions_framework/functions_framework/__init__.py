@@ -97,7 +97,7 @@ def create_app(target: str | None = None, source: str | None = None, signature_t
     # Lines 113-133: the decorator's type first, then --signature-type, then the environment, then http.
     kind = REGISTRY_MAP.get(target) or signature_type or os.environ.get("FUNCTION_SIGNATURE_TYPE", HTTP_SIGNATURE_TYPE)
     app = flask.Flask(target)
-    # __init__.py lines 322-326 and 360: an exception answers 500 with its text and X-Google-Status: crash.
+    # __init__.py lines 322-326 and 361: an exception answers 500 with its text and X-Google-Status: crash.
     app.register_error_handler(500, lambda e: (str(e), 500, {"X-Google-Status": "crash"}))
     if kind == HTTP_SIGNATURE_TYPE:
         # Lines 248-256: every method on / and /<path>; robots.txt and favicon.ico are 404.
