@@ -11,13 +11,16 @@ function expectedFiles(combo: Combo): string[] {
   const mod = importName(String(combo.options.packageName));
   const perFunction = (name: string) => [
     `functions/${name}/.gcloudignore`, `functions/${name}/.gitignore`, `functions/${name}/cloudbuild.yaml`,
-    `functions/${name}/main.py`, `functions/${name}/requirements.txt.tmpl`, `functions/${name}/test_main.py`,
+    `functions/${name}/main.py`, `functions/${name}/requirements.in`, `functions/${name}/test_main.py`,
     `triggers/fn-${name}.yaml`,
   ];
   return [
-    '.arpypi/last-render.json.gz', '.gitignore', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml', 'constraints.txt', 'package/README.md', 'package/cloudbuild.yaml',
-    'package/pyproject.toml', `package/src/${mod}/__init__.py`, `package/tests/test_${mod}.py`,
-    'scripts/check-version-unpublished.py', 'scripts/prepare-requirements.sh', 'scripts/setup-gcp.sh', 'scripts/wait-for-release.py',
+    '.arpypi/last-render.json.gz', '.gitignore', '.pre-commit-config.yaml', '.python-version', '.yo-rc.json', 'README.md', 'cloudbuild-pr.yaml',
+    'conftest.py', 'constraints.txt', 'noxfile.py', 'package/CHANGELOG.md', 'package/README.md', 'package/cloudbuild.yaml',
+    'package/pyproject.toml', `package/src/${mod}/__init__.py`, `package/src/${mod}/py.typed`, `package/tests/test_${mod}.py`,
+    'pyproject.toml', 'renovate.json',
+    'scripts/check-version-unpublished.py', 'scripts/prepare-requirements.sh', 'scripts/release_tools.py', 'scripts/setup-gcp.sh',
+    'scripts/test_release_tools.py', 'scripts/wait-for-release.py',
     'triggers/package.yaml', 'triggers/pull-request.yaml',
     ...functionNames(combo).flatMap(perFunction),
   ].sort();
@@ -90,8 +93,9 @@ describe.each(COMBOS)('$name', (combo) => {
       const eventAccount = `ev-${fn.name}@${combo.options.projectId}.iam.gserviceaccount.com`;
       if (trigger !== 'http') expect(args).toContain(`--trigger-service-account=${eventAccount}`);
       expect(args.filter((a) => a.startsWith('--trigger-') && a !== '--trigger-service-account=' + eventAccount)).toHaveLength(1);
-      const parameter = (o.trigger ?? 'http') === 'http' ? 'request' : 'cloud_event';
-      expect(read(dir, `functions/${fn.name}/main.py`)).toContain(`def ${o.entryPoint ?? 'handler'}(${parameter}):`);
+      // The decorator tells functions-framework how to serve the entry point (HTTP or CloudEvent).
+      const [decorator, parameter] = (o.trigger ?? 'http') === 'http' ? ['http', 'request: flask.Request'] : ['cloud_event', 'cloud_event: CloudEvent'];
+      expect(read(dir, `functions/${fn.name}/main.py`)).toContain(`@functions_framework.${decorator}\ndef ${o.entryPoint ?? 'handler'}(${parameter}) -> `);
     }
   });
 
@@ -107,11 +111,23 @@ describe.each(COMBOS)('$name', (combo) => {
   it('checks pull requests with every test and no publishing step', () => {
     const pr = parse(read(dir, 'cloudbuild-pr.yaml'));
     expect(pr.steps.map((s: { id: string }) => s.id)).toEqual([
-      'install-tools', 'test-package', ...functionNames(combo).flatMap((n) => [`requirements-${n}`, `install-${n}`, `test-${n}`]),
+      'install-tools', 'build', 'check-dist', 'check-version-unpublished', 'lint', 'format', 'types', 'test-package', 'test-scripts',
+      ...functionNames(combo).flatMap((n) => [`requirements-${n}`, `install-${n}`, `install-package-${n}`, `types-${n}`, `test-${n}`]),
     ]);
-    expect(JSON.stringify(pr)).not.toMatch(/twine|upload|deploy/);
+    // twine checks the build and nothing else; no step uploads or deploys.
+    expect(JSON.stringify(pr.steps)).not.toMatch(/upload|deploy/);
+    expect(pr.steps.filter((s: { args: string[] }) => s.args[1] === 'twine').map((s: { args: string[] }) => s.args)).toEqual([['-m', 'twine', 'check', '--strict', 'dist/*']]);
     const prTrigger = parse(read(dir, 'triggers/pull-request.yaml'));
     expect((prTrigger.repositoryEventConfig ?? prTrigger.github).pullRequest.branch).toBe(`^${String(combo.options.branch ?? 'main').replace('.', '\\.')}$`);
+  });
+
+  it('checks code for the oldest Python that runs it: the repository\'s, each function\'s runtime, the deploy image\'s 3.13', () => {
+    const runtimes = [String(combo.options.pythonVersion), '3.13', ...combo.more.map((f) => String(f.options?.runtime ?? '').replace(/^python3(\d+)$/, '3.$1')).filter(Boolean)];
+    const oldest = runtimes.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))[0];
+    const settings = read(dir, 'pyproject.toml');
+    expect(settings).toContain(`target-version = "py${oldest.replace('.', '')}"`);
+    expect(settings).toContain(`python_version = "${oldest}"`);
+    expect(read(dir, '.python-version').trim()).toBe(String(combo.options.pythonVersion));
   });
 
   it('lists every function with its trigger in the README', () => {
@@ -144,6 +160,23 @@ describe('re-runs and the function generator', () => {
     const before = listFiles(dir).map((f) => [f, read(dir, f)]);
     await runApp(dir, {});
     expect(listFiles(dir).map((f) => [f, read(dir, f)])).toEqual(before);
+  });
+
+  it('merges the team\'s edits of the Python settings, the task runner and pre-commit with a re-render, like all wiring', async () => {
+    const dir = tempDir('merge-python');
+    await runApp(dir, answers);
+    const edits: [string, string, string][] = [
+      ['pyproject.toml', 'ignore = ["E501"]', 'ignore = ["E501", "B008"]'],
+      ['noxfile.py', 'nox.options.sessions = ["lint", "types", "tests", "build"]', 'nox.options.sessions = ["lint", "tests"]'],
+      ['.pre-commit-config.yaml', '      - id: ruff-format\n', '      - id: ruff-format\n        exclude: ^legacy/\n'],
+    ];
+    for (const [file, from, to] of edits) writeFileSync(path.join(dir, file), read(dir, file).replace(from, to));
+    await runApp(dir, { pythonVersion: '3.12' });
+    for (const [file, , to] of edits) expect(read(dir, file), file).toContain(to);
+    // The repository moves to 3.12; hello still runs on python311, so the checks stay at 3.11.
+    expect(read(dir, '.python-version')).toBe('3.12\n');
+    expect(read(dir, 'pyproject.toml')).toContain('python_version = "3.11"');
+    expect(read(dir, 'package/pyproject.toml')).toContain('requires-python = ">=3.12"');
   });
 
   it('refuses a function name that exists, writing nothing', async () => {

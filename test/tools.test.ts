@@ -5,6 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfigs, COMBOS, functionNames, generate, listFiles, read, tempDir } from './support/generate.js';
 import { gcloudParse, ok, requirePython, run, which } from './support/tools.js';
 import { pipInstallProblems } from './support/substitutions.js';
+import { pythonEnv } from './support/python.js';
+
+/** Every combination's repository, for the checks that run once over all of them (ruff). */
+const trees: string[] = [];
 
 const BIN = path.resolve(import.meta.dirname, '../dist/bin/arpypi.js');
 
@@ -39,6 +43,7 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
   beforeAll(async () => {
     dir = await generate(combo);
     ok('git', ['init', '-q', dir]);
+    trees.push(dir);
   });
 
   it('every cloudbuild.yaml and trigger passes gcloud\'s parser', () => {
@@ -62,14 +67,15 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
   it('one trusted index: grep -r -- --extra-index-url over the repository finds nothing', () => {
     const grep = run('grep', ['-rn', '--', '--extra-index-url', dir]);
     expect(grep.status, grep.stdout).toBe(1);
-    expect(run('grep', ['-rln', '--', '--index-url', dir]).stdout).toMatch(/requirements\.txt\.tmpl/);
+    expect(run('grep', ['-rln', '--', '--index-url', dir]).stdout).toMatch(/scripts\/prepare-requirements\.sh/);
   });
 
   it('every pip install in every build config uses constraints.txt, and it pins each tool installed by name', () => {
     const configs = buildConfigs(dir);
     for (const config of configs) expect(pipInstallProblems(path.join(dir, config), dir), config).toEqual([]);
     const installs = configs.flatMap((c) => read(dir, c).match(/\bpip, install\b/g) ?? []);
-    expect(installs.length).toBe(2 + functionNames(combo).length);
+    // The tools of both pipelines; each function's own dependencies and the package built from source.
+    expect(installs.length).toBe(2 + 2 * functionNames(combo).length);
   });
 
   it('every script passes shellcheck', () => {
@@ -82,21 +88,29 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
   it('the package builds, passes twine check and its own tests', () => {
     which('twine');
     const out = tempDir('dist');
-    ok(python, ['-m', 'build', '--no-isolation', '--outdir', out, '.'], { cwd: path.join(dir, 'package') });
+    const env = pythonEnv();
+    ok(python, ['-m', 'build', '--no-isolation', '--outdir', out, '.'], { cwd: path.join(dir, 'package'), env });
     const dists = listFiles(out);
     expect(dists).toHaveLength(2);
-    ok('twine', ['check', '--strict', ...dists.map((f) => path.join(out, f))]);
-    const tests = ok(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], { cwd: path.join(dir, 'package') });
+    ok('twine', ['check', '--strict', ...dists.map((f) => path.join(out, f))], { env });
+    // PEP 639 metadata, the type marker and the project's links, as the PyPA guide has them.
+    const wheel = path.join(out, dists.find((f) => f.endsWith('.whl'))!);
+    const members = (pattern: string) => ok(python, ['-c', 'import re, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print("\\n".join(n + "\\n" + z.read(n).decode() for n in z.namelist() if re.search(sys.argv[2], n)))', wheel, pattern]).stdout;
+    const metadata = members('dist-info/METADATA$');
+    expect(metadata).toMatch(/^Metadata-Version: 2\.4$/m);
+    expect(metadata).toMatch(/^License-Expression: LicenseRef-Proprietary$/m);
+    expect(metadata).toContain(`Author: ${combo.options.githubOwner}`);
+    expect(metadata).toContain(`Project-URL: Repository, https://github.com/${combo.options.githubOwner}/${combo.options.githubRepo}`);
+    expect(members('/py\\.typed$')).toMatch(/^[a-z_]+\/py\.typed$/m);
+    const tests = ok(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], { cwd: path.join(dir, 'package'), env });
     expect(tests.stdout).toMatch(/2 passed/);
   });
 
   it('each function\'s test passes against the package', () => {
     for (const name of functionNames(combo)) {
-      const result = ok(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], {
-        cwd: path.join(dir, 'functions', name),
-        env: { ...process.env, PYTHONPATH: path.join(dir, 'package/src') },
-      });
-      expect(result.stdout, name).toMatch(/\b[12] passed/);
+      // Run from the function's folder, as the pull-request checks do; the root's conftest.py and settings apply.
+      const result = ok(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], { cwd: path.join(dir, 'functions', name), env: pythonEnv() });
+      expect(result.stdout, name).toMatch(/\b[235] passed/);
     }
   });
 
@@ -111,11 +125,11 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
       : `--index-url https://${host}`;
     const lines = read(fnDir, 'requirements.txt').split('\n');
     expect(lines.filter((l) => l.startsWith('--'))).toEqual([expected]);
-    expect(lines).toContain(`${combo.options.packageName}==0.1.0`);
+    expect(lines).toContain(`${combo.options.packageName}===0.1.0`);
     expect(result.stdout + result.stderr).not.toContain(TOKEN);
     expect(result.stdout + result.stderr).not.toContain(ENCODED);
     expect(ok('git', ['check-ignore', 'requirements.txt'], { cwd: fnDir }).stdout.trim()).toBe('requirements.txt');
-    expect(run('git', ['check-ignore', '-q', 'requirements.txt.tmpl'], { cwd: fnDir }).status).toBe(1);
+    expect(run('git', ['check-ignore', '-q', 'requirements.in'], { cwd: fnDir }).status).toBe(1);
     const upload = ok('gcloud', ['meta', 'list-files-for-upload', '.'], { cwd: fnDir }).stdout.split('\n').filter(Boolean).sort();
     expect(upload).toEqual(['main.py', 'requirements.txt']);
   });
@@ -126,29 +140,31 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
     const original = readFileSync(init, 'utf8');
     const pins = () => functionNames(combo).map((name) => {
       ok('bash', ['../../scripts/prepare-requirements.sh'], { cwd: path.join(dir, 'functions', name), env: envFor(stubGcloud()) });
-      return read(dir, `functions/${name}/requirements.txt`).split('\n').filter((l) => l.includes('=='));
+      return read(dir, `functions/${name}/requirements.txt`).split('\n').filter((l) => l.startsWith(`${combo.options.packageName}==`));
     });
     try {
-      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}==0.1.0`]));
+      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}===0.1.0`]));
       writeFileSync(init, original.replace('__version__ = "0.1.0"', '__version__ = "0.2.0rc1"'));
-      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}==0.2.0rc1`]));
+      expect(pins()).toEqual(functionNames(combo).map(() => [`${combo.options.packageName}===0.2.0rc1`]));
     } finally {
       writeFileSync(init, original);
     }
   });
 
-  it('prepare-requirements.sh fails loudly and writes nothing on a missing value, a failed token or a left-over placeholder', () => {
+  it('prepare-requirements.sh fails loudly and writes nothing on a missing value, a failed token, a bad version, an index line of its own or the old template', () => {
     const fnDir = tempDir('fn');
     mkdirSync(path.join(fnDir, 'scripts'));
     copyFileSync(path.join(dir, 'scripts/prepare-requirements.sh'), path.join(fnDir, 'scripts/p.sh'));
+    copyFileSync(path.join(dir, 'scripts/release_tools.py'), path.join(fnDir, 'scripts/release_tools.py'));
     const work = path.join(fnDir, 'f');
     mkdirSync(work);
-    const template = read(dir, `functions/${functionNames(combo)[0]}/requirements.txt.tmpl`);
-    writeFileSync(path.join(work, 'requirements.txt.tmpl'), template);
+    const needs = read(dir, `functions/${functionNames(combo)[0]}/requirements.in`);
+    writeFileSync(path.join(work, 'requirements.in'), needs);
     const runIt = (env: NodeJS.ProcessEnv) => run('bash', ['../scripts/p.sh'], { cwd: work, env });
     const versionFile = listFiles(path.join(dir, 'package/src')).find((f) => f.endsWith('__init__.py'))!;
     mkdirSync(path.join(fnDir, 'package/src', path.dirname(versionFile)), { recursive: true });
     const writeVersion = (line: string) => writeFileSync(path.join(fnDir, 'package/src', versionFile), `"""x"""\n${line}\n`);
+    writeVersion('__version__ = "0.1.0"');
 
     const noProject = runIt({ ...envFor(stubGcloud()), PROJECT: '' });
     expect(noProject.status).not.toBe(0);
@@ -160,23 +176,50 @@ describe.each(COMBOS)('$name: generated repository checked by its own tools', (c
 
     writeVersion('__version__ = "0.1"  # two parts are a version too');
     const shortVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    expect(shortVersion.status, shortVersion.stderr).toBe(0);
+    rmSync(path.join(work, 'requirements.txt'));
     writeVersion('VERSION = "1.0.0"');
     const missingVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
     expect(missingVersion.status).not.toBe(0);
-    expect(missingVersion.stderr).toMatch(/__version__ in .*__init__\.py is '', not a version/);
+    expect(missingVersion.stderr).toMatch(/__init__\.py sets no __version__; add __version__ = "0\.1\.0"/);
     writeVersion('__version__ = "1.0-beta"');
     const badVersion = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
-    expect(badVersion.stderr).toContain("is '1.0-beta', not a version such as 1.2.0");
-    expect(shortVersion.status, shortVersion.stderr).toBe(0);
+    expect(badVersion.stderr).toContain('is "1.0-beta", which is not a PEP 440 version in normal form');
     writeVersion('__version__ = "0.1.0"');
-    rmSync(path.join(work, 'requirements.txt'));
 
-    writeFileSync(path.join(work, 'requirements.txt.tmpl'), `${template}{{OTHER}}\n`);
-    const leftover = runIt({ ...envFor(stubGcloud()), AUTH: 'token' });
-    expect(leftover.status).not.toBe(0);
-    expect(leftover.stderr).toContain('{{OTHER}}');
-    expect(leftover.stdout + leftover.stderr).not.toContain(ENCODED);
-    expect(listFiles(work)).toEqual(['requirements.txt.tmpl']);
+    writeFileSync(path.join(work, 'requirements.in'), `--extra-index-url https://example.org/simple/\n${needs}`);
+    const ownIndex = runIt({ ...envFor(stubGcloud()), AUTH: 'token' });
+    expect(ownIndex.status).not.toBe(0);
+    expect(ownIndex.stderr).toContain('requirements.in sets extra-index-url; the index is this script\'s to set');
+    expect(ownIndex.stdout + ownIndex.stderr).not.toContain(ENCODED);
+    writeFileSync(path.join(work, 'requirements.in'), needs);
+
+    writeFileSync(path.join(work, 'requirements.txt.tmpl'), 'acme-extra==1.0\n');
+    const oldLayout = runIt({ ...envFor(stubGcloud()), AUTH: 'native' });
+    expect(oldLayout.status).not.toBe(0);
+    expect(oldLayout.stderr).toContain('requirements.txt.tmpl is the older layout: move the lines you added there into requirements.in');
+    expect(listFiles(work)).toEqual(['requirements.in', 'requirements.txt.tmpl']);
+  });
+});
+
+describe('every combination at once', () => {
+  it('ruff check and ruff format --check pass on every generated Python file of every combination (each tree\'s own settings)', () => {
+    expect(trees).toHaveLength(COMBOS.length);
+    const env = pythonEnv();
+    const files = trees.flatMap((t) => listFiles(t).filter((f) => f.endsWith('.py')));
+    const check = run(requirePython(), ['-m', 'ruff', 'check', ...trees], { env });
+    expect(check.status, check.stdout).toBe(0);
+    const format = run(requirePython(), ['-m', 'ruff', 'format', '--check', ...trees], { env });
+    expect(format.stdout.trim(), format.stdout).toBe(`${files.length} files already formatted`);
+  });
+
+  it('the ruff check fails on a lint error and on a file the formatter would change', () => {
+    const d = tempDir('ruff');
+    writeFileSync(path.join(d, 'pyproject.toml'), read(trees[0], 'pyproject.toml'));
+    writeFileSync(path.join(d, 'bad.py'), 'import os\nx=1\n');
+    const env = pythonEnv();
+    expect(run(requirePython(), ['-m', 'ruff', 'check', d], { env }).stdout).toContain('bad.py:1:8: F401');
+    expect(run(requirePython(), ['-m', 'ruff', 'format', '--check', d], { env }).stdout).toContain(`Would reformat: ${path.join(d, 'bad.py')}`);
   });
 });
 
@@ -187,7 +230,7 @@ describe('the tools themselves', () => {
     }
     const optOut = renderWithIndex('private');
     const found = run('grep', ['-rl', '--', '--extra-index-url', optOut]).stdout.split('\n').filter(Boolean).map((f) => path.relative(optOut, f)).sort();
-    expect(found).toEqual(['README.md', 'functions/hello/requirements.txt.tmpl', 'package/README.md']);
+    expect(found).toEqual(['README.md', 'package/README.md', 'scripts/prepare-requirements.sh']);
     expect(read(optOut, 'README.md')).toContain('what it gives up');
   });
 

@@ -77,6 +77,10 @@ export function iamPlan(m: Model): Grant[] {
     { member: pr, role: 'roles/logging.logWriter', where: project, why: 'the pull-request builds run as it and log to Cloud Logging', doc: DOC.buildLogs },
     { member: pr, role: 'roles/artifactregistry.reader', where: index, why: 'the pull-request checks install each function\'s requirements from the index', doc: DOC.arRoles },
   ];
+  if (m.indexRepository !== m.repository) {
+    // With the private layout the index is this repository, and the grant above covers it.
+    grants.push({ member: pr, role: 'roles/artifactregistry.reader', where: python, why: 'the pull-request checks refuse changed code under a published version, as the release would', doc: DOC.arRoles });
+  }
   if (m.functions.length > 0) {
     grants.push(
       { member: build, role: role(m.deployerRoleId), where: project, why: 'gcloud functions deploy, and only what it checks', doc: DOC.deployerRoles },
@@ -155,7 +159,7 @@ export function identities(m: Model): Identity[] {
         ...(m.auth === 'token' ? [`mint tokens of ${m.readerServiceAccount}`] : []),
       ].join('; '),
     },
-    { account: m.prServiceAccount, runs: 'the pull-request checks', can: `write build logs and read ${m.indexRepository}; no upload, deploy, actAs or token` },
+    { account: m.prServiceAccount, runs: 'the pull-request checks', can: `write build logs and read ${m.indexRepository === m.repository ? m.repository : `${m.indexRepository} and ${m.repository}`}; no upload, deploy, actAs or token` },
   ];
   if (m.functions.length > 0) {
     list.push({ account: m.functionBuildServiceAccount, runs: 'the functions\' own image builds', can: `read ${m.indexRepository} and the functions' uploaded source; push images to ${m.imagesRepository} only` });

@@ -54,6 +54,21 @@ export interface Model extends AppAnswers {
   cloudSdkImage: string;
   pythonImage: string;
   functionsFrameworkVersion: string;
+  /** ruff's version (constraints.txt, pre-commit) and its target, e.g. py312. */
+  ruffVersion: string;
+  ruffTarget: string;
+  /**
+   * The oldest Python any code here runs on: the repository's, each function's runtime, and
+   * the Cloud SDK image's python3 that runs the deploy scripts. ruff and mypy check for it, so
+   * that no syntax of a newer Python (3.14's `except A, B:`) reaches an older one.
+   */
+  oldestPython: string;
+  /** Modules ruff's isort sorts as this repository's own. */
+  firstPartyModules: string[];
+  /** SOURCE_DATE_EPOCH of every build: a fixed time, so the same source gives the same wheel. */
+  sourceDateEpoch: string;
+  /** The generated renovate.json, as data. */
+  renovate: Record<string, unknown>;
   importName: string;
   normalizedName: string;
   runtime: string;
@@ -130,6 +145,34 @@ export function pythonImageFor(version: string): string {
 }
 /** What every function's requirements pin (PyPI's newest, 2026-06), so the buildpack adds none of its own. */
 export const FUNCTIONS_FRAMEWORK_VERSION = '3.10.2';
+/** The ruff that constraints.txt and pre-commit pin; the tests run the same version (@astral-sh/ruff-wasm-nodejs). */
+export const RUFF_VERSION = '0.17.4';
+/** The python3 of CLOUD_SDK_IMAGE: Debian trixie's (cloud-sdk-docker debian_slim/Dockerfile installs python3). */
+export const CLOUD_SDK_PYTHON = '3.13';
+/** 1980-01-01, the earliest time a zip file can hold: a fixed timestamp for reproducible wheels. */
+export const SOURCE_DATE_EPOCH = '315532800';
+
+/**
+ * Renovate's settings: images in the build configs (pinned by digest), the tools of
+ * constraints.txt, each function's requirements.in and hashed lock, the package's
+ * pyproject.toml (pep621, on by default), pre-commit's revisions. Python's minor version
+ * stays where the generator put it (yo arpypi --python-version changes it).
+ */
+function renovateSettings(): Record<string, unknown> {
+  return {
+    $schema: 'https://docs.renovatebot.com/renovate-schema.json',
+    extends: ['config:recommended'],
+    pip_requirements: { managerFilePatterns: ['/(^|/)constraints\\.txt$/', '/(^|/)requirements\\.in$/'] },
+    'pip-compile': { managerFilePatterns: ['/(^|/)requirements\\.lock$/'] },
+    cloudbuild: { managerFilePatterns: ['/(^|/)cloudbuild(-pr)?\\.yaml$/'] },
+    'pre-commit': { enabled: true },
+    pinDigests: true,
+    packageRules: [
+      { matchDatasources: ['docker'], matchPackageNames: ['python'], matchUpdateTypes: ['major', 'minor'], enabled: false },
+      { description: 'ruff in constraints.txt and in pre-commit move together', matchPackageNames: ['ruff', 'astral-sh/ruff-pre-commit'], groupName: 'ruff' },
+    ],
+  };
+}
 export const DEPLOYER_ROLE = 'arpypiFunctionDeployer';
 export const PR_ACCOUNT_NAME = 'arpypi-pr';
 export const READER_ACCOUNT_NAME = 'arpypi-reader';
@@ -189,6 +232,9 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
   const virtualRepository = derivedRepositoryId(answers.repository, 'index');
   const indexRepository = index === 'virtual' ? virtualRepository : answers.repository;
   const imagesRepository = derivedRepositoryId(answers.repository, 'functions');
+  const minor = (v: string) => Number(v.split('.')[1]);
+  const oldest = [answers.pythonVersion, CLOUD_SDK_PYTHON, ...fns.map((fn) => `3.${fn.runtime.replace(/^python3/, '')}`)]
+    .reduce((a, b) => (minor(b) < minor(a) ? b : a));
   const model: Omit<Model, 'triggerFiles' | 'grants' | 'identities'> = {
     ...answers,
     index,
@@ -202,6 +248,12 @@ export function buildModel(answers: AppAnswers, functions: FunctionAnswers[], ge
     indexUrl: `https://${answers.region}-python.pkg.dev/${answers.projectId}/${indexRepository}/`,
     cloudSdkImage: CLOUD_SDK_IMAGE,
     functionsFrameworkVersion: FUNCTIONS_FRAMEWORK_VERSION,
+    ruffVersion: RUFF_VERSION,
+    ruffTarget: `py${oldest.replace('.', '')}`,
+    oldestPython: oldest,
+    firstPartyModules: [importName(answers.packageName), 'main', 'release_tools'],
+    sourceDateEpoch: SOURCE_DATE_EPOCH,
+    renovate: renovateSettings(),
     pythonImage: pythonImageFor(answers.pythonVersion),
     importName: importName(answers.packageName),
     normalizedName: normalizedName(answers.packageName),

@@ -162,11 +162,13 @@ export function pipInstallProblems(configFile: string, repoRoot: string, constra
     const rest = args.slice(at + 2);
     const c = rest.findIndex((a) => a === '-c' || a === '--constraint');
     const where = `${path.relative(repoRoot, configFile)} step ${step.id}`;
+    const named = rest.filter((a, i) => !a.startsWith('-') && !['-c', '--constraint', '-r'].includes(rest[i - 1]) && /^[A-Za-z][A-Za-z0-9._-]*$/.test(a));
+    // A function's own dependencies (-r requirements.txt) and local paths follow their own pins, not the tools'.
+    if (named.length === 0) continue;
     if (c < 0 || path.resolve(repoRoot, step.dir ?? '', rest[c + 1] ?? '') !== path.resolve(repoRoot, constraints)) {
       problems.push(`${where}: pip install without -c ${constraints}`);
       continue;
     }
-    const named = rest.filter((a, i) => !a.startsWith('-') && !['-c', '--constraint', '-r'].includes(rest[i - 1]) && /^[A-Za-z][A-Za-z0-9._-]*$/.test(a));
     for (const name of named) {
       if (!pinned.has(name.toLowerCase().replace(/[-_.]+/g, '-'))) problems.push(`${where}: ${name} is not pinned in ${constraints}`);
     }
