@@ -27,7 +27,17 @@ import type { Combo } from './support/generate.js';
 import { completeGithubConnection, deliverEventSync, gcloudEnvFor, iamChecks, runSetup, startStandin, STANDINS, tokenFile, tokenFor } from './support/standins.js';
 import type { RepositoryEvent } from './support/standins.js';
 import type { IamCheck, Standin } from './support/standins.js';
-import { ok, requirePython, run } from './support/tools.js';
+import { pythonEnv } from './support/python.js';
+import { ok, PYTHON, requirePython, run } from './support/tools.js';
+
+/** Plays python in build steps: the step's PYTHONPATH first, then the test's tools (test/tools/python3-for-steps). */
+const STEP_PYTHON = path.resolve(import.meta.dirname, 'tools/python3-for-steps');
+/** What the steps' Python finds after a step's own PYTHONPATH: setuptools >= 77, ruff, the keyring stand-in (test/support/python.ts). */
+const STEP_ENV = (({ PYTHONPATH, ARPYPI_NODE, ARPYPI_TOML_PYTHON, NO_COLOR, MYPY_FORCE_COLOR }) => ({
+  ARPYPI_TEST_PYTHON: PYTHON, ARPYPI_TEST_PYTHONPATH: PYTHONPATH, ARPYPI_NODE, ARPYPI_TOML_PYTHON, NO_COLOR, MYPY_FORCE_COLOR,
+}))(pythonEnv([path.join(STANDINS, 'keyring_backend')])) as Record<string, string>;
+/** Debian's twine reading the Metadata-Version 2.4 that setuptools >= 77 writes (test/tools/python/sitecustomize.py). */
+const TWINE_ENV = { PYTHONPATH: STEP_ENV.ARPYPI_TEST_PYTHONPATH };
 
 const PROJECT = 'acme-e2e-1';
 const PROJECT_NUMBER = '123456789012';
@@ -268,6 +278,8 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   let logDir: string;
   let setupBindings: Binding[] = [];
   let goLiveLog: string[] = [];
+  /** How many tests hello's pytest runs, as generated (test 3). */
+  let helloTests = 0;
   const printed: string[] = [];
   const steps: StepChecks[] = [];
   const functions = ['hello', ...combo(auth).more.map((f) => f.name)];
@@ -275,7 +287,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   /** The environment of a process that runs as MEMBER: gcloud's token and the keyring's (twine, pip). */
   const envAs = (member: string): NodeJS.ProcessEnv => {
     const file = tokenFile(member);
-    return { ...ownerEnv, CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: file, AR_STANDIN_TOKEN_FILE: file };
+    return { ...ownerEnv, CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: file, AR_STANDIN_TOKEN_FILE: file, ...STEP_ENV };
   };
   const counts = () => [google.requests().length, index.requests().length];
   /** Runs FN and files every permission check the stand-ins made meanwhile under STEP. */
@@ -327,7 +339,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       builtIns: { ...started.builtIns, BUILD_ID: `b-${Date.now()}` },
       substitutions: { ...started.substitutions, ...seams },
       env,
-      entrypoints: { python, python3: python },
+      entrypoints: { python: STEP_PYTHON, python3: STEP_PYTHON },
       replacements: { 'install-tools': INSTALL_TOOLS },
       logFile: path.join(logDir, `${pipeline}-${Date.now()}.log`),
       // Cloud Build writes the build's log to Cloud Logging as its service account (CLOUD_LOGGING_ONLY).
@@ -369,9 +381,11 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     .map((r) => r.functionBuild as { installer: string; credentials: boolean; downloaded: string[]; status: number; output?: string; sha256?: Record<string, string> });
   const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
   /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may. */
-  const publishOnPypi = (name: string, version: string) => {
+  /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may; a wheel TAG and BUILD tag rank it for pip. */
+  const publishOnPypi = (name: string, version: string, tag = 'py3-none-any', build = '') => {
     const out = tempDir('pypi-upload');
-    ok(python, ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); from conftest import make_wheel; make_wheel(*sys.argv[2:])', STANDINS, out, name, version]);
+    ok(python, ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); from wheels import make_wheel; make_wheel(sys.argv[2], sys.argv[3], sys.argv[4], tag=sys.argv[5], build=sys.argv[6] or None)',
+      STANDINS, out, name, version, tag, build]);
     ok('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', `${index.url}pypi/`, '-u', 'oauth2accesstoken', '-p', tokenFor(STRANGER),
       ...readdirSync(out).filter((f) => f.endsWith('.whl')).map((f) => path.join(out, f))], { env: { ...ownerEnv, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
   };
@@ -447,14 +461,19 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
 
     // Dependency confusion from here on: a stranger publishes the package's name on PyPI,
     // a higher version and the same version. Every deploy and install below must still get ours.
-    publishOnPypi('Acme.E2E-Utils', '9.9.9');
-    publishOnPypi('Acme.E2E-Utils', '0.1.0');
+    // The stranger also publishes what PEP 440's == would take for 0.1.0 (0.1.0.0 and 0.1), and a 0.1.0 wheel
+    // that pip ranks above ours (a more specific tag and a build tag), each under our file names' spelling.
+    publishOnPypi('acme_e2e_utils', '9.9.9');
+    publishOnPypi('acme_e2e_utils', '0.1.0');
+    publishOnPypi('acme_e2e_utils', '0.1.0.0');
+    publishOnPypi('acme_e2e_utils', '0.1');
+    publishOnPypi('acme_e2e_utils', '0.1.0', 'py311-none-any', '1');
 
     // What follows does not depend on the auth mode: once, in native mode.
     if (auth === 'token') return;
     // A push that touched only tests or docs (or a re-run): nothing new, no failure.
     const testFile = 'package/tests/test_acme_e2e_utils.py';
-    writeFileSync(path.join(repo, testFile), `${read(repo, testFile)}\n\ndef test_added_later():\n    assert True\n`);
+    writeFileSync(path.join(repo, testFile), `${read(repo, testFile)}\n\ndef test_added_later() -> None:\n    assert True\n`);
     appendFileSync(path.join(repo, 'package/README.md'), '\nMore words about the package.\n');
     commit('tests and docs only');
     const docs = build('package/cloudbuild.yaml', 'triggers/package.yaml');
@@ -546,7 +565,8 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     expect(index.requests().filter((r) => r.method === 'GET').at(-1)?.identity).toBe(FN_BUILD);
     expect(index.requests().filter((r) => r.method === 'GET' && r.path.includes('/simple/')).at(-1)?.identity).toBe(auth === 'native' ? FN_BUILD : READER);
     const test = run(path.join(venv, 'bin/python'), ['-m', 'pytest', '-q', '-p', 'no:cacheprovider'], { cwd: path.join(repo, 'functions/hello'), env: pipEnv });
-    expect(test.stdout).toMatch(/2 passed/);
+    expect(test.status, test.stdout + test.stderr).toBe(0);
+    helloTests = Number(/\b([1-9]\d*) passed/.exec(test.stdout)?.[1]);
 
     // A wrong credential is refused with a 401; a real identity without a binding (the function's runtime) with a 403.
     for (const [secret, code] of [['wrong-token', 401], [tokenFor(sa('fn-hello')), 403]] as const) {
@@ -562,31 +582,41 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     }
   });
 
-  // Dependency confusion: the stranger's 9.9.9 and 0.1.0 are on PyPI since test 1; the deploy
-  // of test 2 and the install of test 3 got the private 0.1.0 (test 2 checks the file).
-  if (auth === 'native') it('one trusted index: a higher version, and the same version, of the package\'s name on PyPI do not reach the function', () => {
+  // Dependency confusion: the stranger's 9.9.9, 0.1.0, 0.1.0.0, 0.1 and a better-ranked 0.1.0 wheel are on
+  // PyPI since test 1; the deploy of test 2 and the install of test 3 got the private 0.1.0 (test 2 checks
+  // the file by its sha256).
+  if (auth === 'native') it('one trusted index: a higher version, the same version (better ranked too), and what == would take for it, of the package\'s name on PyPI, do not reach the function', () => {
     const reader = tokenFor(FN_BUILD);
-    // The virtual repository lists PyPI's 9.9.9 (priority decides per version, as Google's does),
-    // and for 0.1.0, which both upstreams have, only the private repository's files.
+    // The virtual repository lists PyPI's other version strings (priority decides per version, as Google's
+    // does, and 0.1.0.0 and 0.1 are not 0.1.0 there: the stricter reading), and for 0.1.0, which both
+    // upstreams have, only the private repository's files.
     const page = run('curl', ['-sf', '-u', `oauth2accesstoken:${reader}`, `${index.url}${VIRTUAL}/simple/${PROJECT_NAME}/`]).stdout;
     const listed = [...page.matchAll(/>([^<]+\.(?:whl|tar\.gz))</g)].map((m) => m[1]).sort();
-    const privateFiles = readdirSync(path.join(index.dataDir, 'packages')).filter((f) => f.includes('0.1.0')).sort();
-    expect(privateFiles.map((f) => f.replace(/^acme[._-]e2e[._-]utils/i, 'NAME')).sort()).toEqual(['NAME-0.1.0-py3-none-any.whl', 'NAME-0.1.0.tar.gz']);
-    expect(listed).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl', ...privateFiles].sort());
-    // Unpinned, pip would take the stranger's 9.9.9: the model can fail, and the pin is what stops it.
-    const probe = path.join(tempDir('probe'), 'p');
-    const probeHome = tempDir('probe-home');
-    writeFileSync(path.join(probeHome, '.netrc'), `machine 127.0.0.1 login oauth2accesstoken password ${reader}\n`);
-    const unpinned = run(python, ['-m', 'pip', 'download', '--no-cache-dir', '--no-deps', '-d', probe, '--index-url', `${index.url}${VIRTUAL}/simple/`, 'Acme.E2E-Utils'],
-      { env: { ...ownerEnv, HOME: probeHome, PYTHONPATH: '', PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
-    expect(unpinned.status, unpinned.stderr).toBe(0);
-    expect(readdirSync(probe)).toEqual(['Acme.E2E_Utils-9.9.9-py3-none-any.whl']);
-    // The stranger's 0.1.0 wheel has the same file name as ours; the virtual repository serves ours.
-    const wheel = privateFiles.find((f) => f.endsWith('.whl'))!;
+    const privateFiles = readdirSync(path.join(index.dataDir, 'packages')).filter((f) => /-0\.1\.0[-.]/.test(f)).sort();
+    expect(privateFiles).toEqual(['acme_e2e_utils-0.1.0-py3-none-any.whl', 'acme_e2e_utils-0.1.0.tar.gz']);
+    expect(listed).toEqual([...privateFiles, 'acme_e2e_utils-0.1-py3-none-any.whl', 'acme_e2e_utils-0.1.0.0-py3-none-any.whl', 'acme_e2e_utils-9.9.9-py3-none-any.whl'].sort());
+    const download = (requirement: string) => {
+      const probe = path.join(tempDir('probe'), 'p');
+      const home = tempDir('probe-home');
+      writeFileSync(path.join(home, '.netrc'), `machine 127.0.0.1 login oauth2accesstoken password ${reader}\n`);
+      const result = run(python, ['-m', 'pip', 'download', '--no-cache-dir', '--no-deps', '-d', probe, '--index-url', `${index.url}${VIRTUAL}/simple/`, requirement],
+        { env: { ...ownerEnv, HOME: home, PYTHONPATH: '', PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' } });
+      expect(result.status, result.stderr).toBe(0);
+      return readdirSync(probe);
+    };
+    // Unpinned, pip takes the stranger's 9.9.9; with ==0.1.0, the stranger's 0.1.0.0 is as good a match as
+    // ours and pip prefers it: the model can fail, and === (one version string) is what stops it.
+    expect(download('Acme.E2E-Utils')).toEqual(['acme_e2e_utils-9.9.9-py3-none-any.whl']);
+    expect(download('Acme.E2E-Utils==0.1.0')).toEqual(['acme_e2e_utils-0.1.0.0-py3-none-any.whl']);
+    const ours = download('Acme.E2E-Utils===0.1.0');
+    expect(ours).toEqual(['acme_e2e_utils-0.1.0-py3-none-any.whl']);
+    // The stranger's better-ranked 0.1.0 wheel is on PyPI, and the virtual repository serves ours, by sha256.
+    expect(readdirSync(path.join(index.dataDir, 'pypi/packages')).filter((f) => f.startsWith('acme_e2e_utils-0.1.0-'))).toEqual(
+      expect.arrayContaining(['acme_e2e_utils-0.1.0-1-py311-none-any.whl', 'acme_e2e_utils-0.1.0-py3-none-any.whl']));
     const served = path.join(tempDir('served'), 'w.whl');
-    ok('curl', ['-sf', '-u', `oauth2accesstoken:${reader}`, '-o', served, `${index.url}${VIRTUAL}/packages/${wheel}`]);
-    expect(Buffer.compare(readFileSync(served), readFileSync(path.join(index.dataDir, 'packages', wheel)))).toBe(0);
-    expect(Buffer.compare(readFileSync(served), readFileSync(path.join(index.dataDir, 'pypi/packages', wheel)))).not.toBe(0);
+    ok('curl', ['-sf', '-u', `oauth2accesstoken:${reader}`, '-o', served, `${index.url}${VIRTUAL}/packages/${ours[0]}`]);
+    expect(sha256(served)).toBe(sha256(path.join(index.dataDir, 'packages', ours[0])));
+    expect(sha256(served)).not.toBe(sha256(path.join(index.dataDir, 'pypi/packages', ours[0])));
   });
 
   // Release order: one push changes the package and a function; both pipelines start at once.
@@ -595,7 +625,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
     expect(trigger.includedFiles).toEqual(expect.arrayContaining(['functions/hello/**', 'package/src/**', 'package/pyproject.toml']));
     const init = 'package/src/acme_e2e_utils/__init__.py';
     writeFileSync(path.join(repo, init), read(repo, init).replace('__version__ = "0.1.0"', '__version__ = "0.2.0"'));
-    writeFileSync(path.join(repo, 'functions/hello/main.py'), `${read(repo, 'functions/hello/main.py')}\n# changed with the package\n`);
+    writeFileSync(path.join(repo, 'functions/hello/main.py'), `${read(repo, 'functions/hello/main.py')}\n\n# changed with the package\n`);
     commit('package 0.2.0 and hello');
 
     // Unreleased and a short timeout (a manual build, so MUST_MATCH applies): a clear failure.
@@ -719,9 +749,11 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   it('pull-request checks, as arpypi-pr, install each function\'s requirements (a new dependency included) with the package from the pull request, run every test, and neither upload nor deploy', () => {
     // The pull request adds a dependency to hello, and changes the package without releasing it.
     publishOnPypi('acme-tinydep', '1.0');
-    const tmpl = 'functions/hello/requirements.txt.tmpl';
-    writeFileSync(path.join(repo, tmpl), `${read(repo, tmpl)}acme-tinydep==1.0\n`);
-    appendFileSync(path.join(repo, 'functions/hello/test_main.py'), '\n\ndef test_the_new_dependency_is_installed():\n    import acme_tinydep\n    assert acme_tinydep.VERSION == "1.0"\n');
+    const needs = 'functions/hello/requirements.in';
+    writeFileSync(path.join(repo, needs), `${read(repo, needs)}acme-tinydep==1.0\n`);
+    // Written as the repository's lint, format and type checks want it (the pull request runs them).
+    appendFileSync(path.join(repo, 'functions/hello/test_main.py'),
+      '\n\ndef test_the_new_dependency_is_installed() -> None:\n    import acme_tinydep  # type: ignore[import]\n\n    assert acme_tinydep.VERSION == "1.0"\n');
     const init = 'package/src/acme_e2e_utils/__init__.py';
     writeFileSync(path.join(repo, init), read(repo, init).replace(/__version__ = "[^"]+"/, '__version__ = "0.3.0"'));
     commit('pull request: hello needs acme-tinydep; package 0.3.0');
@@ -736,11 +768,14 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
       const googleBefore = google.requests().length;
       const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml');
       expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([
-        ['install-tools', 0], ['test-package', 0],
-        ...[...functions].sort().flatMap((n) => [[`requirements-${n}`, 0], [`install-${n}`, 0], [`test-${n}`, 0]]),
+        ['install-tools', 0], ['build', 0], ['check-dist', 0], ['check-version-unpublished', 0], ['lint', 0], ['format', 0], ['types', 0],
+        ['test-package', 0], ['test-scripts', 0],
+        ...[...functions].sort().flatMap((n) => [[`requirements-${n}`, 0], [`install-${n}`, 0], [`install-package-${n}`, 0], [`types-${n}`, 0], [`test-${n}`, 0]]),
       ]);
-      expect(result.steps.find((s) => s.id === 'test-hello')!.stdout).toMatch(/\b3 passed/);
-      for (const step of result.steps.filter((s) => s.id.startsWith('test-'))) expect(step.stdout, step.id).toMatch(/\b[123] passed/);
+      // Every test of hello ran, the new one among them: one more than test 3 counted.
+      expect(helloTests).toBeGreaterThan(0);
+      expect(result.steps.find((s) => s.id === 'test-hello')!.stdout).toMatch(new RegExp(`\\b${helloTests + 1} passed`));
+      for (const step of result.steps.filter((s) => s.id.startsWith('test-'))) expect(step.stdout, step.id).toMatch(/\b[1-9]\d* passed/);
       const installed = readdirSync(path.join(repo, '.pr-deps/hello')).sort();
       expect(installed).toEqual(expect.arrayContaining(['acme_tinydep', 'acme_e2e_utils']));
       // The package came from the pull request's source (0.3.0 is on no index).
@@ -763,7 +798,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
 
   if (auth === 'native') it('as the pull-request identity, an upload, a function deploy and a token for another account each get 403', () => {
     const env = envAs(PR);
-    const upload = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env, cwd: repo });
+    const upload = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env: { ...env, ...TWINE_ENV }, cwd: repo });
     expect(upload.status).not.toBe(0);
     expect(upload.stdout + upload.stderr).toMatch(/403/);
     expect(index.requests().at(-1)).toMatchObject({ status: 403, identity: PR });
@@ -865,7 +900,7 @@ describe.each(['token', 'native'] as const)('%s mode, end to end, each pipeline 
   it('7. removing a binding for real fails the step that needs it with 403', async () => {
     // The release's upload needs the build account's writer role on the repository.
     await without(REPOSITORY, 'roles/artifactregistry.writer', BUILD, () => {
-      const result = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env: envAs(BUILD), cwd: repo });
+      const result = run(python, ['-m', 'twine', 'upload', '--non-interactive', '--repository-url', index.url, releasedWheel], { env: { ...envAs(BUILD), ...TWINE_ENV }, cwd: repo });
       expect(result.stdout + result.stderr).toMatch(/403/);
     });
     // A build cannot start without writing its log.

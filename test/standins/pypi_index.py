@@ -54,6 +54,9 @@ import iam  # noqa: E402
 import python_buildpack  # noqa: E402
 from wheels import make_wheel  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "functions_framework"))
+import build_standin_wheel  # noqa: E402
+
 USER = "oauth2accesstoken"
 
 
@@ -395,10 +398,14 @@ class Handler(QuietHandler):
 
 def publish_buildpack_wheels(store):
     """What PyPI has and a function build needs offline: stand-in wheels (no dependencies) of the
-    buildpack's pinned functions-framework requirements, and of functions-framework as PyPI has it."""
+    buildpack's pinned functions-framework requirements, and of functions-framework as PyPI has it:
+    the stand-in of functions-framework itself (functions_framework/), which a function's tests import."""
     with tempfile.TemporaryDirectory() as work:
         for name, version in python_buildpack.public_wheels():
-            wheel, _ = make_wheel(work, name, version)
+            if (name, version) == ("functions-framework", build_standin_wheel.VERSION):
+                wheel = str(build_standin_wheel.build(os.path.join(work, "framework")))
+            else:
+                wheel, _ = make_wheel(work, name, version)
             with open(wheel, "rb") as f:
                 store.add(name, version, os.path.basename(wheel), f.read(), ">=3.8")  # an error: published already
 

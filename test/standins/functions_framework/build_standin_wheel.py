@@ -20,6 +20,11 @@ INFO = f"{NAME}-{VERSION}.dist-info"
 
 
 def main(outdir: str) -> None:
+    print(build(outdir))
+
+
+def build(outdir: str) -> Path:
+    """The wheel, written into OUTDIR; its path."""
     files = {
         path.relative_to(HERE).as_posix(): path.read_bytes()
         for package in ("functions_framework", "cloudevents")
@@ -42,7 +47,7 @@ def main(outdir: str) -> None:
     with zipfile.ZipFile(wheel, "w") as archive:
         for path, data in files.items():
             archive.writestr(zipfile.ZipInfo(path, (1980, 1, 1, 0, 0, 0)), data)
-    print(wheel)
+    return wheel
 
 
 if __name__ == "__main__":
