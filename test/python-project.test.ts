@@ -208,7 +208,7 @@ describe('a generated repository as a Python project', () => {
         expect(rendered.split('\n').slice(0, 3)).toEqual([expect.stringContaining('from requirements.lock'), `--index-url ${index.url}${VIRTUAL}/simple/`, 'Acme.Utils===0.1.0']);
         expect(rendered).toContain(`functions-framework==3.10.2 \\\n    --hash=sha256:${sha256(wheel)}`);
         const waited = ok(PYTHON, ['../../scripts/wait-for-release.py', index.url, 'requirements.txt', '--timeout=5'], { cwd: fn, env });
-        expect(waited.stdout).toContain('requirements.txt pins it by hash');
+        expect(waited.stdout).toContain('the pin is by the hash of each released file');
         const page = run('curl', ['-sf', '-u', `oauth2accesstoken:${TOKEN}`, `${index.url}simple/acme-utils/`]).stdout;
         const digests = [...page.matchAll(/#sha256=([0-9a-f]{64})/g)].map((m) => m[1]).sort();
         expect(digests).toHaveLength(2);

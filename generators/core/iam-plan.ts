@@ -115,6 +115,10 @@ export function iamPlan(m: Model): Grant[] {
       },
       { member: fnBuild, role: 'roles/artifactregistry.reader', where: index, why: 'pip in the functions\' builds reads the index (Google\'s buildpack gives it this account\'s token)', doc: DOC.arRoles },
     );
+    if (m.indexRepository !== m.repository) {
+      // Each deploy pins the released wheel by its URL in the private repository and its sha256 (wait-for-release.py).
+      grants.push({ member: fnBuild, role: 'roles/artifactregistry.reader', where: python, why: 'pip in the functions\' builds downloads the released wheel the deploy pins by URL and sha256', doc: DOC.arRoles });
+    }
   }
   if (m.secondGen) {
     // Google's page on connecting a repository: to create a connection with gcloud, Cloud Build's
@@ -162,7 +166,7 @@ export function identities(m: Model): Identity[] {
     { account: m.prServiceAccount, runs: 'the pull-request checks', can: `write build logs and read ${m.indexRepository === m.repository ? m.repository : `${m.indexRepository} and ${m.repository}`}; no upload, deploy, actAs or token` },
   ];
   if (m.functions.length > 0) {
-    list.push({ account: m.functionBuildServiceAccount, runs: 'the functions\' own image builds', can: `read ${m.indexRepository} and the functions' uploaded source; push images to ${m.imagesRepository} only` });
+    list.push({ account: m.functionBuildServiceAccount, runs: 'the functions\' own image builds', can: `read ${m.indexRepository === m.repository ? m.repository : `${m.indexRepository} and ${m.repository}`} and the functions' uploaded source; push images to ${m.imagesRepository} only` });
   }
   if (m.auth === 'token') {
     list.push({ account: m.readerServiceAccount, runs: 'the short-lived token in requirements.txt', can: `read ${m.indexRepository}, nothing else` });
