@@ -173,9 +173,11 @@ describe('re-runs and the function generator', () => {
     for (const [file, from, to] of edits) writeFileSync(path.join(dir, file), read(dir, file).replace(from, to));
     await runApp(dir, { pythonVersion: '3.12' });
     for (const [file, , to] of edits) expect(read(dir, file), file).toContain(to);
-    // The repository moves to 3.12; hello still runs on python311, so the checks stay at 3.11.
+    // The repository moves to 3.12, and hello, whose runtime was never set apart from it, moves with it
+    // (python312): the checks move to 3.12 too.
     expect(read(dir, '.python-version')).toBe('3.12\n');
-    expect(read(dir, 'pyproject.toml')).toContain('python_version = "3.11"');
+    expect(read(dir, 'functions/hello/cloudbuild.yaml')).toContain('--runtime=python312');
+    expect(read(dir, 'pyproject.toml')).toContain('python_version = "3.12"');
     expect(read(dir, 'package/pyproject.toml')).toContain('requires-python = ">=3.12"');
   });
 

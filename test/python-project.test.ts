@@ -137,8 +137,8 @@ describe('a generated repository as a Python project', () => {
       tokenFile = path.join(tempDir('token'), 'token');
       writeFileSync(tokenFile, `${TOKEN}\n`);
       stepEnv.AR_STANDIN_TOKEN_FILE = tokenFile;
-      // What every function's requirements.in pins, on the stand-in's PyPI: the functions-framework stand-in.
-      publish([standinFrameworkWheel()], `${index.url}pypi/`);
+      // What every function's requirements.in pins is on the stand-in's PyPI already: the functions-framework stand-in
+      // (pypi_index.py publishes it, as the build of a function needs it too).
     });
     afterAll(async () => {
       await index?.stop();
@@ -229,7 +229,8 @@ describe('a generated repository as a Python project', () => {
     const epoch = String(parse(read(dir, 'package/cloudbuild.yaml')).steps.find((x: { id: string }) => x.id === 'build').env[0]).split('=')[1];
     const build = (extra: NodeJS.ProcessEnv) => {
       const out = tempDir('dist');
-      // A later checkout: every file has a new time.
+      // A later checkout: every file has a new time, and no build/ of an earlier build (setuptools would copy nothing new).
+      rmSync(path.join(dir, 'package/build'), { recursive: true, force: true });
       for (const f of listFiles(path.join(dir, 'package/src'))) utimesSync(path.join(dir, 'package/src', f), new Date(), new Date(Date.now() - Math.random() * 1e9));
       ok(PYTHON, ['-m', 'build', '--no-isolation', '--wheel', '--outdir', out, 'package'], { cwd: dir, env: { ...env, ...extra } });
       return sha256(wheelOf(out));

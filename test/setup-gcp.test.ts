@@ -164,6 +164,9 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     const account = (a: string) => `${project}/serviceAccounts/${a}`;
     expectedBindings = [
       `${repositoryName} roles/artifactregistry.writer ${build}`,
+      // the deploys pin the released wheel by its URL there; the pull-request checks compare with what is published
+      `${repositoryName} roles/artifactregistry.reader ${fnBuild}`,
+      `${repositoryName} roles/artifactregistry.reader serviceAccount:${prAccount}`,
       `${project} ${project}/roles/arpypiFunctionDeployer ${build}`,
       `${project} roles/logging.logWriter ${build}`,
       `${project} roles/logging.logWriter serviceAccount:${prAccount}`,
