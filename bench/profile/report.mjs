@@ -155,6 +155,12 @@ export function writeReport(run) {
     `vitest's main process ${main ? f1(main.cpu - sum(fileList.map((e) => e.own + e.kids))) : '?'} s (transforms, scheduling, reporters); ` +
     `the profile's own wrapper about ${f1(wrapperCost)} s (${records.length} calls at ${f1(meta.overhead.cpu * 1000)} ms, charged to whoever made each call).`, '');
 
+  const lastFile = fileList.reduce((a, b) => (b.end > a.end ? b : a), fileList[0]);
+  if (time && lastFile) {
+    out.push(`On ${meta.cpus} cores the run's CPU alone takes at least ${f1((time.user + time.sys) / meta.cpus)} s of wall; ` +
+      `the files ran from ${f1(runStart - meta.profiled.started)} s to ${f1(lastFile.end - meta.profiled.started)} s after \`npm test\` started, the last to end being ${lastFile.file}.`, '');
+  }
+
   out.push('## Per test file', '');
   out.push('Wall: vitest\'s duration of the file in this run (its hooks and tests, not its import). Start and end: seconds after the first file started. ' +
     'CPU: the file\'s vitest worker (in-process work: yeoman-test runs of the generator, assertions) plus every program it started and waited for, ' +

@@ -10,20 +10,15 @@
 // --plain also runs `npm test` as it stands afterwards (no shims, no hook), for totals free
 // of the profile's own cost. It asserts nothing: timings belong here, never in tests.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeReport } from './report.mjs';
+import { loadavg, makeRun } from './shims.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const HERE = import.meta.dirname;
-/**
- * Programs the tests and the scripts they run start by name; a shim is made for those on PATH.
- * Not bash: the hook logs the scripts the tests run, and the scripts' own helpers (pyenv's python3
- * is a bash script) are better counted in the program that runs them. gcloud has its own shim below.
- */
-const NAMES = ['git', 'python3', 'python', 'pip', 'pip3', 'twine', 'shellcheck', 'tmux', 'curl', 'node', 'npm', 'npx', 'uv', 'tar', 'zip', 'unzip', 'jq'];
 
 const { values: opts, positionals: files } = parseArgs({
   allowPositionals: true,
@@ -37,70 +32,23 @@ if (opts.help) {
   console.log('Usage: node bench/profile/suite.mjs [--out DIR] [--plain] [test/FILE.test.ts ...]');
   process.exit(0);
 }
-if (!existsSync('/usr/bin/time')) {
-  console.error('/usr/bin/time is missing; apt-get install -y time');
+let made;
+try {
+  made = makeRun(opts.out);
+} catch (error) {
+  console.error(error.message);
   process.exit(1);
 }
-
-const run = opts.out ? path.resolve(opts.out) : mkdtempSync(path.join(os.tmpdir(), 'arpypi-profile-'));
-if (existsSync(path.join(run, 'calls.tsv'))) {
-  console.error(`${run} already holds a profile; give --out a new folder.`);
-  process.exit(1);
-}
-const shims = path.join(run, 'shims');
-mkdirSync(shims, { recursive: true });
-// yo, and the safety tests' ordinary user, run as uid 1000: they must reach the shims and the log.
-chmodSync(run, 0o755);
-chmodSync(shims, 0o755);
-
-const arch = { x64: 'x64', arm64: 'arm64' }[process.arch] ?? 'none';
-const wrapper = readFileSync(path.join(HERE, 'wrap.pl'), 'utf8').replace('@RUN@', run).replace('@ARCH@', arch);
-writeFileSync(path.join(shims, 'wrap.pl'), wrapper, { mode: 0o755 });
-const onPath = (name) => spawnSync('bash', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
-const shimmed = NAMES.filter((name) => onPath(name).startsWith('/'));
-for (const name of shimmed) symlinkSync('wrap.pl', path.join(shims, name));
-// The tests find gcloud's install root from the gcloud on PATH (two folders above the real file):
-// its shim is a real file in a folder that links to everything else of the SDK.
-const gcloud = onPath('gcloud');
-const sdkPath = [];
-if (gcloud.startsWith('/')) {
-  const sdk = path.dirname(path.dirname(realpathSync(gcloud)));
-  const mirror = path.join(run, 'gcloud-sdk');
-  mkdirSync(path.join(mirror, 'bin'), { recursive: true, mode: 0o755 });
-  for (const entry of readdirSync(sdk)) if (entry !== 'bin') symlinkSync(path.join(sdk, entry), path.join(mirror, entry));
-  writeFileSync(path.join(mirror, 'bin/gcloud'), wrapper, { mode: 0o755 });
-  sdkPath.push(path.join(mirror, 'bin'));
-  shimmed.push('gcloud');
-}
-
-/** CPU seconds of this process's waited-for children (/proc/self/stat, in USER_HZ = 1/100 s). */
-const childCpu = () => {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-};
-// The wrapper's own cost per call, charged to the caller: 200 runs of `true` with and without it.
-const calibrate = (command, args) => {
-  const before = childCpu();
-  const started = performance.now();
-  for (let i = 0; i < 200; i += 1) spawnSync(command, args);
-  return { cpu: (childCpu() - before) / 200, wall: (performance.now() - started) / 1000 / 200 };
-};
-const bare = calibrate('/bin/true', []);
-const wrapped = calibrate(path.join(shims, 'wrap.pl'), ['/bin/true']);
-const calls = path.join(run, 'calls.tsv');
-closeSync(openSync(calls, 'w'));
-chmodSync(calls, 0o666);
-
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+const { run } = made;
 const git = (...args) => spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).stdout.trim();
 const meta = {
   commit: git('rev-parse', 'HEAD'),
   dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
   node: process.version,
   cpus: os.cpus().length,
-  shims: shimmed,
+  shims: made.shimmed,
   files,
-  overhead: { cpu: Math.max(0, wrapped.cpu - bare.cpu), wall: Math.max(0, wrapped.wall - bare.wall) },
+  overhead: made.overhead,
   // vitest orders files by the durations it cached from earlier runs, by size without them.
   vitestCache: existsSync(path.join(ROOT, 'node_modules/.vite/vitest')),
   load: { start: loadavg() },
@@ -129,7 +77,7 @@ function npmTest(label, args, env) {
 console.log(`profile: ${run} (wrapper ${(meta.overhead.cpu * 1000).toFixed(1)} ms CPU a call; load ${meta.load.start.join(' ')})`);
 meta.profiled = await npmTest('npm-test', [
   '--config', path.join(HERE, 'vitest.config.ts'), '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(run, 'vitest.json')}`, ...files,
-], { ...process.env, PATH: [shims, ...sdkPath, process.env.PATH].join(':'), ARPYPI_PROFILE_DIR: run });
+], { ...process.env, PATH: made.path, ARPYPI_PROFILE_DIR: run });
 meta.load.end = loadavg();
 if (opts.plain) {
   meta.plain = await npmTest('npm-test-plain', files, process.env);
