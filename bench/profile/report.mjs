@@ -10,7 +10,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const base = (word) => word.split('/').pop();
 const sum = (values) => values.reduce((a, b) => a + b, 0);
 const f1 = (n) => n.toFixed(1);
@@ -113,8 +112,14 @@ export function writeReport(run) {
   }
   const vitest = existsSync(path.join(run, 'vitest.json')) ? JSON.parse(readFileSync(path.join(run, 'vitest.json'), 'utf8')) : { testResults: [] };
   for (const t of vitest.testResults) {
-    const entry = files.get(path.relative(ROOT, t.name));
-    if (entry) Object.assign(entry, { vitestWall: (t.endTime - t.startTime) / 1000, status: t.status, tests: t.assertionResults.length });
+    const entry = [...files.values()].find((e) => t.name.endsWith(`/${e.file}`));
+    if (entry) Object.assign(entry, { status: t.status, tests: t.assertionResults.length });
+  }
+  // vitest's duration of each file, as its default reporter prints it (the JSON report's times leave out the hooks before the first test).
+  const log = existsSync(path.join(run, 'npm-test.log')) ? readFileSync(path.join(run, 'npm-test.log'), 'utf8').replace(/\x1b\[[0-9;]*m/g, '') : '';
+  for (const m of log.matchAll(/^ +\S (test\/\S+\.test\.ts) \(\d+ tests?[^)]*\) +(\d+)ms$/gm)) {
+    const entry = files.get(m[1]);
+    if (entry) entry.vitestWall = Number(m[2]) / 1000;
   }
   const testRecords = records.filter((r) => r.file);
   for (const entry of files.values()) {
@@ -162,7 +167,7 @@ export function writeReport(run) {
   }
 
   out.push('## Per test file', '');
-  out.push('Wall: vitest\'s duration of the file in this run (its hooks and tests, not its import). Start and end: seconds after the first file started. ' +
+  out.push('Wall: vitest\'s duration of the file in this run (its hooks and tests, not its import). Start and end: seconds after the first file started (its worker loading it, its last afterAll). ' +
     'CPU: the file\'s vitest worker (in-process work: yeoman-test runs of the generator, assertions) plus every program it started and waited for, ' +
     'plus programs it started outside itself (tmux sessions). Unlogged: children CPU the worker waited for that no logged call accounts for (wrapper overhead, spawns the hook missed).', '');
   out.push(table(['file', 'tests', 'wall s', 'start', 'end', 'CPU s', 'share', 'worker s', 'programs s', 'unlogged s', 'calls', 'most CPU (self s)'], fileList.map((e) => [
@@ -177,7 +182,10 @@ export function writeReport(run) {
   const kinds = new Map();
   for (const r of testRecords) {
     const k = kinds.get(r.kind) ?? { kind: r.kind, n: 0, wall: 0, cpu: 0, self: 0, files: new Map() };
-    k.n += 1; k.wall += r.wall; k.cpu += r.cpu; k.self += r.self;
+    // A program that runs itself again (npm through `env node`) is one call of its kind.
+    const again = byId.get(r.parent)?.kind === r.kind;
+    if (!again) { k.n += 1; k.wall += r.wall; k.cpu += r.cpu; }
+    k.self += r.self;
     k.files.set(r.file, (k.files.get(r.file) ?? 0) + r.self);
     kinds.set(r.kind, k);
   }

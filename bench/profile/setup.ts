@@ -45,17 +45,18 @@ function reroute(command: unknown, args: readonly string[], options: { shell?: u
   const dirs = ((options?.env ?? process.env).PATH ?? '').split(':').filter(Boolean);
   const candidates = command.includes('/') ? [path.resolve(String(options?.cwd ?? process.cwd()), command)] : dirs.map((d) => path.join(d, command));
   const found = candidates.find((c) => { try { accessSync(c, constants.X_OK); return true; } catch { return false; } });
-  // A program that cannot be found keeps its usual failure (ENOENT); a shim found first logs the run itself.
-  if (!found || SHIM_DIRS.includes(path.dirname(found))) return undefined;
-  let rest = [...args];
+  // A program that cannot be found keeps its usual failure (ENOENT).
+  if (!found) return undefined;
+  const shim = SHIM_DIRS.includes(path.dirname(found));
   // A tmux session's command runs under the tmux server, outside this worker: it is wrapped too,
   // marked as outside, so that its CPU is added to the file's (the worker never waits for it).
-  if (path.basename(command) === 'tmux' && rest[0] === 'new-session' && rest.length > 1) {
-    const line = rest.at(-1)!;
-    rest = [...rest.slice(0, -1), `ARPYPI_PROFILE_FILE=${quote(process.env.ARPYPI_PROFILE_FILE ?? '')} ARPYPI_PROFILE_PARENT= ARPYPI_PROFILE_OUTSIDE=1 exec ${quote(WRAP)} /bin/sh -c ${quote(line)}`];
-    return [command, rest];
+  if (path.basename(command) === 'tmux' && args[0] === 'new-session' && args.length > 1) {
+    const line = args.at(-1)!;
+    const rest = [...args.slice(0, -1), `ARPYPI_PROFILE_FILE=${quote(process.env.ARPYPI_PROFILE_FILE ?? '')} ARPYPI_PROFILE_PARENT= ARPYPI_PROFILE_OUTSIDE=1 exec ${quote(WRAP)} /bin/sh -c ${quote(line)}`];
+    return shim ? [command, rest] : [WRAP, [command, ...rest]];
   }
-  return [WRAP, [command, ...rest]];
+  // A shim found first on PATH logs the run itself.
+  return shim ? undefined : [WRAP, [command, ...args]];
 }
 
 const hooked = Symbol.for('arpypi.profile.hooked');

@@ -8,9 +8,11 @@ import path from 'node:path';
 /**
  * Programs the tests, the scripts they run and CI start by name; a shim is made for those on PATH.
  * Not bash: the hook logs the scripts the tests run, and the scripts' own helpers (pyenv's python3
- * is a bash script) are better counted in the program that runs them. gcloud has its own shim below.
+ * is a bash script) are better counted in the program that runs them. Not twine: the stand-ins'
+ * tests read its #! line to find Debian's python, and the hook logs the suite's twine runs.
+ * gcloud has its own shim below.
  */
-const NAMES = ['git', 'python3', 'python', 'pip', 'pip3', 'twine', 'shellcheck', 'tmux', 'curl', 'node', 'npm', 'npx', 'uv', 'tar', 'zip', 'unzip', 'jq', 'apt-get'];
+const NAMES = ['git', 'python3', 'python', 'pip', 'pip3', 'shellcheck', 'tmux', 'curl', 'node', 'npm', 'npx', 'uv', 'tar', 'zip', 'unzip', 'jq', 'apt-get'];
 
 /** CPU seconds of this process's waited-for children (/proc/self/stat, in USER_HZ = 1/100 s). */
 export function childCpu() {
