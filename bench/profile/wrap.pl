@@ -25,6 +25,8 @@ if ($program !~ m{/}) {
 }
 
 my $start = now();
+# A shell may exec this wrapper as its last command: what it had waited for so far is not ours.
+my ($user0, $sys0, $maxrss0) = children_usage();
 my $id = sprintf '%d.%.6f', $$, $start;
 my $parent = $ENV{ARPYPI_PROFILE_PARENT} // '';
 my $outside = delete $ENV{ARPYPI_PROFILE_OUTSIDE} // '';
@@ -43,6 +45,7 @@ waitpid $pid, 0; # perl retries it after each forwarded signal
 my $status = $?;
 my $wall = now() - $start;
 my ($user, $sys, $maxrss) = children_usage();
+($user, $sys) = ($user - $user0, $sys - $sys0);
 
 my $argv = join ' ', map { (my $a = $_) =~ s/[\t\n\r]/ /g; $a } @command;
 $argv = substr($argv, 0, 600) if length $argv > 600;
