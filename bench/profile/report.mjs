@@ -58,12 +58,13 @@ export function classify(argv) {
 }
 
 /** gcloud's command: its groups and command word, without flags and values. */
+const VERB = /^(create|describe|list|delete|update|get-iam-policy|set-iam-policy|add-iam-policy-binding|remove-iam-policy-binding|import|export|deploy|write|enable|disable|publish|submit|print-access-token|list-files-for-upload|service-agent|get-value)$/;
 function gcloudCommand(argv) {
-  const words = argv.split(' ').slice(1);
   const out = [];
-  for (const w of words) {
-    if (w.startsWith('-') || out.length === 4 || /[=/:@.]/.test(w) || /[A-Z0-9]/.test(w)) break;
+  for (const w of argv.split(' ').slice(1)) {
+    if (w.startsWith('-') || out.length === 4) break;
     out.push(w);
+    if (VERB.test(w)) break;
   }
   return `gcloud ${out.join(' ')}`;
 }
