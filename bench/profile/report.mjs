@@ -149,7 +149,7 @@ export function writeReport(run) {
   out.push(`Commit ${meta.commit.slice(0, 7)}${meta.dirty ? ' (with uncommitted changes)' : ''}, Node ${meta.node}, ${meta.cpus} CPUs` +
     `${meta.files.length ? `, files: ${meta.files.join(' ')}` : ', every test file'}; vitest's cache of earlier durations ${meta.vitestCache ? 'present' : 'absent (files start largest first)'}.`);
   out.push(`Load average (1 min) at the start ${meta.load.start[0]}, during the run mean ${f1(sum(load) / (load.length || 1))} and max ${f1(Math.max(0, ...load))}, at the end ${meta.load.end?.[0]}: ` +
-    'wall times include waiting for other processes on the machine; CPU times do not.', '');
+    'wall times include waiting for other processes on the machine; CPU times do not, though they grow somewhat under load.', '');
 
   out.push('## Totals', '');
   const totalRows = [];
