@@ -157,9 +157,11 @@ export function writeReport(run) {
   if (plain) totalRows.push(['`npm test`, as it stands', f1(plain.wall), f1(plain.user), f1(plain.sys), f1(plain.user + plain.sys), String(plain.exit)]);
   out.push(table(['run', 'wall s', 'user s', 'sys s', 'CPU s', 'exit'], totalRows), '');
   const wrapperCost = records.length * meta.overhead.cpu;
+  const outside = sum(fileList.map((e) => e.outside));
   out.push(`Of the profiled run's CPU: build (pretest: tsc and bundle) ${f1(build)} s; test files ${f1(filesCpu)} s (table below); ` +
     `vitest's main process ${main ? f1(main.cpu - sum(fileList.map((e) => e.own + e.kids))) : '?'} s (transforms, scheduling, reporters); ` +
-    `the profile's own wrapper about ${f1(wrapperCost)} s (${records.length} calls at ${f1(meta.overhead.cpu * 1000)} ms, charged to whoever made each call).`, '');
+    `the profile's own wrapper about ${f1(wrapperCost)} s (${records.length} calls at ${f1(meta.overhead.cpu * 1000)} ms, charged to whoever made each call)` +
+    `${outside ? `; the files' tmux sessions ${f1(outside)} s, which run under the tmux server and are in neither total` : ''}.`, '');
 
   const lastFile = fileList.reduce((a, b) => (b.end > a.end ? b : a), fileList[0]);
   if (time && lastFile) {
