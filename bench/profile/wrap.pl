@@ -5,8 +5,9 @@
 # and exits as the program did. CPU is the program's and its waited-for
 # descendants' (getrusage of children), so a bash script's time includes its gcloud calls:
 # each line carries its own id and its parent's, for the report to take nested runs apart.
-# No modules: each one costs milliseconds of start-up on every call (POSIX alone some 10 ms).
+# No modules but Cwd (to tell a link back to a shim): each costs start-up on every call (POSIX alone some 10 ms).
 use strict;
+use Cwd ();
 
 # Filled in by suite.mjs when it copies this file into a run folder.
 my $run = '@RUN@';
@@ -19,7 +20,10 @@ die "wrap.pl: no program to run\n" unless @command;
 # The real program: the first one on PATH outside the run folder (or the path given).
 my $program = $command[0];
 if ($program !~ m{/}) {
-  my ($found) = grep { index("$_/", "$run/") != 0 && -f "$_/$program" && -x _ } grep { $_ ne '' } split /:/, ($ENV{PATH} // '');
+  # A link elsewhere that leads back into the run folder (the build runner's per-image PATH links
+  # the programs it finds on PATH, i.e. these shims) is the shim again, not the program.
+  my ($found) = grep { index("$_/", "$run/") != 0 && -f "$_/$program" && -x _ && index(Cwd::abs_path("$_/$program") . '/', "$run/") != 0 }
+    grep { $_ ne '' } split /:/, ($ENV{PATH} // '');
   if (!$found) { print STDERR "$program: command not found\n"; exit 127 }
   $program = "$found/$program";
 }

@@ -15,7 +15,7 @@ import zipfile
 import pytest
 
 import iam
-from wheels import make_wheel  # noqa: F401 (the tests' and e2e.test.ts's wheel maker)
+from wheels import make_wheel  # noqa: F401 (the tests' and test/support/e2e.ts's wheel maker)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
