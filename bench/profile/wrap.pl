@@ -25,7 +25,8 @@ if ($program !~ m{/}) {
   my ($found) = grep { index("$_/", "$run/") != 0 && -f "$_/$program" && -x _ && index(Cwd::abs_path("$_/$program") . '/', "$run/") != 0 }
     grep { $_ ne '' } split /:/, ($ENV{PATH} // '');
   if (!$found) { print STDERR "$program: command not found\n"; exit 127 }
-  $program = "$found/$program";
+  my %pyenv = map { split /=/, $_, 2 } grep { $_ ne '' } split /;/, '@PYENV@';
+  $program = $found =~ m{/\.pyenv/shims$} && $pyenv{$program} ? $pyenv{$program} : "$found/$program";
 }
 
 my $start = now();

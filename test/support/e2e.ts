@@ -387,9 +387,12 @@ export function endToEnd(auth: 'token' | 'native'): void {
     /** The stand-in's record of each function build: installer, credentials, what it downloaded. */
     const functionBuilds = (from = 0) => google.requests().slice(from)
       .filter((r) => r.functionBuild)
-      .map((r) => r.functionBuild as { installer: string; credentials: boolean; downloaded: string[]; status: number; output?: string; sha256?: Record<string, string> });
+      .map((r) => r.functionBuild as {
+        installer: string; credentials: boolean; downloaded: string[]; status: number; output?: string; sha256?: Record<string, string>;
+        /** Each pip call of the build: which file, the indexes it read, what it downloaded. */
+        installs: { requirements: string; indexes: string[]; downloaded: string[]; status: number }[];
+      });
     const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-    /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may. */
     /** Publishes NAME VERSION on the stand-in's public PyPI, as anyone may; a wheel TAG and BUILD tag rank it for pip. */
     const publishOnPypi = (name: string, version: string, tag = 'py3-none-any', build = '') => {
       const out = tempDir('pypi-upload');
@@ -546,6 +549,8 @@ export function endToEnd(auth: 'token' | 'native'): void {
       expect(fnBuild, JSON.stringify(functionBuilds())).toMatchObject({ installer: 'pip', credentials: true, status: 0 });
       expect(fnBuild.downloaded.sort()).toEqual([expect.stringMatching(/^acme[._-]e2e[._-]utils-0\.1\.0-py3-none-any\.whl$/i), `functions_framework-${FUNCTIONS_FRAMEWORK}-py3-none-any.whl`]);
       expect(fnBuild.sha256?.[fnBuild.downloaded[0]]).toBe(sha256(path.join(index.dataDir, 'packages', fnBuild.downloaded[0])));
+      // functions-framework is listed: the buildpack adds no install of its own, and the one install reads the one index.
+      expect(fnBuild.installs.map((i) => [i.requirements, i.indexes])).toEqual([['requirements.txt', [`${index.url}${VIRTUAL}/simple/`.replace('http://', auth === 'token' ? `http://oauth2accesstoken:${ENCODED}@` : 'http://')]]]);
       const ours = index.requests().filter((r) => r.method === 'GET' && r.path === '/packages/acme_e2e_utils-0.1.0-py3-none-any.whl').at(-1);
       expect(ours).toMatchObject({ status: 200, identity: FN_BUILD });
       const read0 = index.requests().filter((r) => r.method === 'GET' && r.path.startsWith(`/${VIRTUAL}/packages/`)).at(-1);
@@ -740,6 +745,35 @@ export function endToEnd(auth: 'token' | 'native'): void {
 
     // Python 3.14: Google's buildpack installs with uv unless GOOGLE_PYTHON_PACKAGE_MANAGER says pip,
     // and only pip gets the repository's credentials.
+    // Google's buildpack installs a functions-framework of its own, from PyPI directly, when the requirements
+    // do not list it (GoogleCloudPlatform/buildpacks cmd/python/functions_framework): what listing it prevents.
+    if (auth === 'native') it('functions-framework: without it in a function\'s requirements the build installs the buildpack\'s own, from PyPI directly; with it (test 2), only from the one index', () => {
+      const needs = 'functions/hello/requirements.in';
+      const kept = read(repo, needs);
+      const config = 'functions/hello/cloudbuild-without-framework.yaml';
+      expect(kept).toMatch(/^functions-framework==/m);
+      writeFileSync(path.join(repo, needs), kept.replace(/^functions-framework==.*\n/m, ''));
+      // A new function: the same source and requirements but for the framework.
+      writeFileSync(path.join(repo, config), read(repo, 'functions/hello/cloudbuild.yaml').replace(/^( *- )hello$/m, '$1hello-bare'));
+      const before = google.requests().length;
+      try {
+        const result = build(config, 'triggers/fn-hello.yaml');
+        expect(result.ok, show(result)).toBe(true);
+        const [bare] = functionBuilds(before);
+        const pypi = readFileSync(path.join(google.dataDir, 'pypi-url'), 'utf8').trim();
+        expect(bare.installs.map((i) => [i.requirements, i.indexes, i.status])).toEqual([
+          ["functions-framework (the buildpack's converter/requirements.txt)", [pypi], 0],
+          ['requirements.txt', [`${index.url}${VIRTUAL}/simple/`], 0],
+        ]);
+        expect(bare.installs[0].downloaded).toEqual(expect.arrayContaining([expect.stringMatching(/^functions_framework-/)]));
+        // The buildpack's own install read the public PyPI, not the virtual repository.
+        expect(pypi).not.toContain(VIRTUAL);
+      } finally {
+        writeFileSync(path.join(repo, needs), kept);
+        rmSync(path.join(repo, config));
+      }
+    });
+
     if (auth === 'native') it('Python 3.14: the deploy selects pip and the build installs the private package; without that setting the build fails for want of credentials', () => {
       // With the setting: deployed by the event test above, built with pip.
       const config = 'functions/orders-sync/cloudbuild.yaml';
@@ -785,16 +819,25 @@ export function endToEnd(auth: 'token' | 'native'): void {
         const uploadsBefore = uploads().length;
         const indexBefore = index.requests().length;
         const googleBefore = google.requests().length;
-        const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml');
+        // The checks that only read the checkout (lint, format, types, tests) run in the GitLab file; the GitHub one
+        // runs every step that reaches Google or the index as arpypi-pr (the build, the checks against the repository,
+        // each function's install), which is what its connection and its account change.
+        const checksElsewhere = { reason: 'run once, by test/e2e-gitlab.test.ts: they read only the checkout, the same in both modes' };
+        const steps = parse(read(repo, 'cloudbuild-pr.yaml')).steps.map((st: { id: string }) => st.id) as string[];
+        const skipped = auth === 'token' ? steps.filter((id) => /^(lint|format|types(-.+)?|test-.+)$/.test(id)) : [];
+        const result = build('cloudbuild-pr.yaml', 'triggers/pull-request.yaml', { replacements: { 'install-tools': INSTALL_TOOLS, ...Object.fromEntries(skipped.map((id) => [id, checksElsewhere])) } });
         expect(result.steps.map((s) => [s.id, s.status]), show(result)).toEqual([
           ['install-tools', 0], ['build', 0], ['check-dist', 0], ['check-version-unpublished', 0], ['lint', 0], ['format', 0], ['types', 0],
           ['test-package', 0], ['test-scripts', 0],
           ...[...functions].sort().flatMap((n) => [[`requirements-${n}`, 0], [`install-${n}`, 0], [`install-package-${n}`, 0], [`types-${n}`, 0], [`test-${n}`, 0]]),
         ]);
-        // Every test of hello ran, the new one among them: one more than test 3 counted.
-        expect(helloTests).toBeGreaterThan(0);
-        expect(result.steps.find((s) => s.id === 'test-hello')!.stdout).toMatch(new RegExp(`\\b${helloTests + 1} passed`));
-        for (const step of result.steps.filter((s) => s.id.startsWith('test-'))) expect(step.stdout, step.id).toMatch(/\b[1-9]\d* passed/);
+        expect(result.steps.filter((s) => s.replaced === checksElsewhere.reason).map((s) => s.id)).toEqual(skipped);
+        if (auth === 'native') {
+          // Every test of hello ran, the new one among them: one more than test 3 counted.
+          expect(helloTests).toBeGreaterThan(0);
+          expect(result.steps.find((s) => s.id === 'test-hello')!.stdout).toMatch(new RegExp(`\\b${helloTests + 1} passed`));
+          for (const step of result.steps.filter((s) => s.id.startsWith('test-'))) expect(step.stdout, step.id).toMatch(/\b[1-9]\d* passed/);
+        }
         const installed = readdirSync(path.join(repo, '.pr-deps/hello')).sort();
         expect(installed).toEqual(expect.arrayContaining(['acme_tinydep', 'acme_e2e_utils']));
         // The package came from the pull request's source (0.3.0 is on no index).
