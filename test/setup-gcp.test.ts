@@ -319,15 +319,23 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
     expect(rpcs(firstRequests, 'triggers.list').map((r) => r.path)).toEqual([`/v1/projects/${PROJECT}/locations/global/triggers`]);
   });
 
-  it('a second run, from a subfolder, makes no change and says so', async () => {
-    const again = await setup(dir, [], gcloudEnv(google), path.join(dir, 'functions/api'));
+  it('a second run, from a subfolder, makes no change and says so, in fewer gcloud calls than 0.2.0 made (19)', async () => {
+    // Every gcloud the script starts, counted by a gcloud on PATH that logs, then runs the real one.
+    const shims = tempDir('gcloud-count');
+    const log = path.join(shims, 'calls');
+    const real = ok('bash', ['-c', 'command -v gcloud']).stdout.trim();
+    writeFileSync(path.join(shims, 'gcloud'), `#!/bin/sh\necho "$*" >>${JSON.stringify(log)}\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+    const env = gcloudEnv(google);
+    const again = await setup(dir, [], { ...env, PATH: `${shims}:${env.PATH}` }, path.join(dir, 'functions/api'));
     expect(again.status, show(again)).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.length, calls.join('\n')).toBeLessThan(19);
     const requests = google.requests().slice(firstRequests.length);
     expect(requests.filter((r) => r.mutating), 'write requests of the second run').toEqual([]);
     expect(requests.filter((r) => r.rpc === null)).toEqual([]);
     expect(again.stdout.trim().split('\n').slice(-2)).toEqual(['setup-gcp: prune: nothing that earlier runs made is stale', 'setup-gcp: nothing to change']);
     for (const t of triggers) expect(again.stdout).toContain(`setup-gcp: trigger ${t.name}: unchanged (${t.tag})`);
-    console.log(`setup-gcp.sh, second run: ${again.seconds.toFixed(1)} s, ${requests.length} requests`);
+    console.log(`setup-gcp.sh, second run: ${again.seconds.toFixed(1)} s, ${calls.length} gcloud calls, ${requests.length} requests`);
   }, 300_000);
 
   it('after a function is removed, token mode gives way to native and GitHub App triggers to a connection: a run lists what is stale and leaves it, --dry-run --prune lists the removals, --prune removes exactly those', async () => {
@@ -454,8 +462,10 @@ describe('scripts/setup-gcp.sh against the Google APIs stand-in', () => {
       const changes = commands.filter((l) => l.endsWith('# change')).map(strip);
       const reads = commands.filter((l) => l.endsWith('# read')).map(strip);
       expect(changes).toContain(`gcloud services enable ${['artifactregistry', 'cloudbuild', 'cloudfunctions', 'run', 'iam', 'logging', 'pubsub', 'eventarc', 'storage'].map((a) => `${a}.googleapis.com`).join(' ')} --project=${PROJECT}`);
-      expect(reads).toContain(`gcloud artifacts repositories list --location=us --project=${PROJECT} --format='value(name.basename())'`);
-      expect(reads).toContain(`gcloud artifacts repositories list --location=us-east4 --project=${PROJECT} --format='value(name.basename())'`);
+      // each repository read once, as its policy (the roles need it anyway), and no listing
+      expect(reads.filter((r) => r.startsWith('gcloud artifacts repositories '))).toEqual(
+        [['us', 'py-internal'], ['us', 'py-internal-pypi'], ['us', 'py-internal-index'], ['us-east4', 'py-internal-functions']]
+          .map(([where, id]) => `gcloud artifacts repositories get-iam-policy ${id} --location=${where} --project=${PROJECT} --format=json`));
       expect(changes.some((c) => c.startsWith(`gcloud artifacts repositories create py-internal --repository-format=python --location=us --project=${PROJECT} `))).toBe(true);
       for (const c of reads) expect(c, 'a read that changes').not.toMatch(/ (create|enable|add-iam-policy-binding|import|delete) /);
       // The bindings it would add are the expected set (the project number is not known without asking).

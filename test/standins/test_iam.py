@@ -63,6 +63,12 @@ def test_no_token_is_401_and_an_unbound_caller_403_in_googles_shape(start_server
     # Permission is checked before existence (AIP-211): a missing topic is a 403 too.
     assert call(gapi, "GET", "/v1/projects/%s/topics/absent" % PROJECT, ALICE)[0] == 403
     assert call(gapi, "GET", "/v1/projects/%s/topics/absent" % PROJECT, OWNER)[0] == 404
+    # The same for a repository's policy (setup-gcp.sh reads it to learn whether the repository exists).
+    absent = "/v1/projects/%s/locations/us/repositories/absent:getIamPolicy" % PROJECT
+    assert call(gapi, "GET", absent, ALICE)[0] == 403
+    status, body = call(gapi, "GET", absent, OWNER)
+    assert (status, body["error"]["status"]) == (404, "NOT_FOUND")
+    assert call(gapi, "GET", "/v1/%s:getIamPolicy" % REPO, OWNER)[0] == 200
 
 
 def test_a_binding_on_the_resource_or_on_the_project_allows(start_server, tmp_path):
