@@ -17,13 +17,23 @@ const DEFAULT_EXCLUDE = new Set(['.bzr', '.direnv', '.eggs', '.git', '.git-rewri
   '.pants.d', '.pyenv', '.pytest_cache', '.pytype', '.ruff_cache', '.svn', '.tox', '.venv', '.vscode', '__pypackages__', '_build',
   'buck-out', 'dist', 'node_modules', 'site-packages', 'venv', 'build']);
 
+// [tool.ruff] of each pyproject.toml, read once: a Python process a file would cost more
+// than ruff itself.
+const tables = new Map();
+function ruffTable(file) {
+  if (!tables.has(file)) {
+    const python = spawnSync(process.env.ARPYPI_TOML_PYTHON ?? 'python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")).get("tool", {}).get("ruff")))', file], { encoding: 'utf8' });
+    if (python.status !== 0) throw new Error(`ruff: cannot read ${file}: ${python.stderr}`);
+    tables.set(file, JSON.parse(python.stdout));
+  }
+  return tables.get(file);
+}
+
 function settings(start) {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'pyproject.toml');
     if (existsSync(file)) {
-      const python = spawnSync(process.env.ARPYPI_TOML_PYTHON ?? 'python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")).get("tool", {}).get("ruff")))', file], { encoding: 'utf8' });
-      if (python.status !== 0) throw new Error(`ruff: cannot read ${file}: ${python.stderr}`);
-      const ruff = JSON.parse(python.stdout);
+      const ruff = ruffTable(file);
       if (ruff) return { root: dir, options: ruff };
     }
     if (path.dirname(dir) === dir) return { root: start, options: {} };
