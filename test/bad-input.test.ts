@@ -6,7 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listFiles, read, ROOT } from './support/generate.js';
 import { run } from './support/tools.js';
-import { words, yo, yoDir } from './support/yo.js';
+import { words, yo, yoCopy, yoDir } from './support/yo.js';
 
 const BIN = path.join(ROOT, 'dist/bin/arpypi.js');
 /** `yo arpypi ARGS` as the bin spells it: `arpypi ARGS`, `arpypi function NAME ARGS`. */
@@ -63,10 +63,12 @@ describe('bad input, as the README table says', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  // Each row is a separate yo process; they share nothing but the read-only repository.
+  // Each row is a separate yo process, in a folder of its own (a copy of the repository for
+  // arpypi:function): a run holds the repository's lock while it checks, so runs side by side in
+  // one repository would see each other's lock in their snapshots.
   it.concurrent.each(rows.filter((row) => YO_SAMPLE.has(row.text)))('yo: $command.0 $command.1 $command.2 $command.3', async ({ command, message }) => {
     const app = command[0] === 'arpypi';
-    const dir = app ? yoDir('bad-input') : repo;
+    const dir = app ? yoDir('bad-input') : yoCopy(repo, 'bad-input-repo');
     const before = snapshot(dir);
     const result = await yo(dir, app ? withBase(command) : [...command, '--yes']);
     expect(result.status).toBe(1);

@@ -35,12 +35,13 @@ export function makeRun(out) {
 
   const arch = { x64: 'x64', arm64: 'arm64' }[process.arch] ?? 'none';
   const onPath = (name) => spawnSync('bash', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
-  // pyenv's shims find their program through PATH again, which would lead back to these shims: the
-  // wrapper runs what pyenv would run, resolved now.
-  const pyenv = NAMES.map((name) => [name, onPath(name)]).filter(([, found]) => found.includes('/.pyenv/shims/'))
-    .map(([name]) => [name, spawnSync('pyenv', ['which', name], { encoding: 'utf8' }).stdout.trim()]).filter(([, real]) => real.startsWith('/'))
-    .map(([name, real]) => `${name}=${real}`).join(';');
-  const wrapper = readFileSync(path.join(import.meta.dirname, 'wrap.pl'), 'utf8').replace('@RUN@', run).replace('@ARCH@', arch).replace('@PYENV@', pyenv);
+  // Each program as PATH gives it now, for a wrapper that finds only links back to the shims (a build
+  // step's PATH). pyenv's shims find their program through PATH again, which would lead back to these
+  // shims: the wrapper runs what pyenv would run, resolved now.
+  const real = [...NAMES, 'gcloud'].map((name) => [name, onPath(name)]).filter(([, found]) => found.startsWith('/'))
+    .map(([name, found]) => [name, found.includes('/.pyenv/shims/') ? spawnSync('pyenv', ['which', name], { encoding: 'utf8' }).stdout.trim() : found])
+    .filter(([, found]) => found.startsWith('/')).map(([name, found]) => `${name}=${found}`).join(';');
+  const wrapper = readFileSync(path.join(import.meta.dirname, 'wrap.pl'), 'utf8').replace('@RUN@', run).replace('@ARCH@', arch).replace('@REAL@', real);
   writeFileSync(path.join(shims, 'wrap.pl'), wrapper, { mode: 0o755 });
   const shimmed = NAMES.filter((name) => onPath(name).startsWith('/'));
   for (const name of shimmed) symlinkSync('wrap.pl', path.join(shims, name));

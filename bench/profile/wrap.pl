@@ -24,9 +24,12 @@ if ($program !~ m{/}) {
   # the programs it finds on PATH, i.e. these shims) is the shim again, not the program.
   my ($found) = grep { index("$_/", "$run/") != 0 && -f "$_/$program" && -x _ && index(Cwd::abs_path("$_/$program") . '/', "$run/") != 0 }
     grep { $_ ne '' } split /:/, ($ENV{PATH} // '');
-  if (!$found) { print STDERR "$program: command not found\n"; exit 127 }
-  my %pyenv = map { split /=/, $_, 2 } grep { $_ ne '' } split /;/, '@PYENV@';
-  $program = $found =~ m{/\.pyenv/shims$} && $pyenv{$program} ? $pyenv{$program} : "$found/$program";
+  # Each shimmed program as PATH gave it when the run began (pyenv's resolved by `pyenv which`).
+  my %real = map { split /=/, $_, 2 } grep { $_ ne '' } split /;/, '@REAL@';
+  # Found only as a link back to a shim (a build step's PATH holds nothing else): the real one.
+  if (!$found && $real{$program}) { $program = $real{$program} }
+  elsif (!$found) { print STDERR "$program: command not found\n"; exit 127 }
+  else { $program = $found =~ m{/\.pyenv/shims$} && $real{$program} ? $real{$program} : "$found/$program" }
 }
 
 my $start = now();

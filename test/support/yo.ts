@@ -1,7 +1,7 @@
 // Runs the real `yo` CLI on the built generator, as users do. yo run as root drops to
 // uid 1000, so as root the folders it writes (and its HOME) belong to that user.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from './generate.js';
 import type { RunResult } from './tools.js';
@@ -13,6 +13,14 @@ const asRoot = process.getuid?.() === 0;
 export function yoDir(prefix: string): string {
   const dir = tempDir(prefix);
   if (asRoot) chownSync(dir, 1000, 1000);
+  return dir;
+}
+
+/** A copy of SOURCE that yo may write into. */
+export function yoCopy(source: string, prefix: string): string {
+  const dir = yoDir(prefix);
+  cpSync(source, dir, { recursive: true });
+  if (asRoot) spawnSync('chown', ['-R', '1000:1000', dir]);
   return dir;
 }
 
