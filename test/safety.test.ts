@@ -2,92 +2,19 @@
 // door's sample is rerun.test.ts): .yo-rc.json is input, runs are all or nothing, no
 // write goes through a symbolic link, samples are the user's, wiring is merged three
 // ways (across a generator upgrade too), one repository at a time, remove and rename.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listFiles, read, ROOT } from './support/generate.js';
+import { ANSWERS as BASE_ANSWERS, arpypi, asRoot, BIN, cleanUp, editStore, folder, generated, made, tree } from './support/bin.js';
 import { madeByBin, yo, yoDir } from './support/yo.js';
 
-const BIN = path.join(ROOT, 'dist/bin/arpypi.js');
-const ANSWERS = ['--project-id', 'acme-prod', '--github-owner', 'acme', '--package-name', 'acme-utils', '--function', 'hello', '--yes'];
-const asRoot = process.getuid?.() === 0;
+const ANSWERS = [...BASE_ANSWERS, '--function', 'hello', '--yes'];
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A folder `outer/mono`, so that files a run must not touch can sit beside it in `outer`. */
-function folder(): { outer: string; dir: string } {
-  const outer = mkdtempSync(path.join(os.tmpdir(), 'arpypi-safety-'));
-  made.push(outer);
-  const dir = path.join(outer, 'mono');
-  mkdirSync(dir);
-  return { outer, dir };
-}
-
-/**
- * A node that uid 1000 may run: this one, unless it lies where only root can reach it
- * (`npm exec --package=node@24` runs from root's npm cache); then a copy beside the tests'.
- */
-let userNode: string | undefined;
-function nodeFor(uid: number | undefined): string {
-  if (uid === undefined) return process.execPath;
-  if (!userNode) {
-    const probe = spawnSync(process.execPath, ['--version'], { uid, gid: uid });
-    if (probe.status === 0) userNode = process.execPath;
-    else {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'arpypi-node-'));
-      made.push(dir);
-      chmodSync(dir, 0o755);
-      userNode = path.join(dir, 'node');
-      cpSync(process.execPath, userNode);
-      chmodSync(userNode, 0o755);
-    }
-  }
-  return userNode;
-}
-
-function arpypi(cwd: string, args: readonly string[], options: { uid?: number; bin?: string } = {}) {
-  const r = spawnSync(nodeFor(options.uid), [options.bin ?? BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function generated(): { outer: string; dir: string } {
-  const where = folder();
-  const r = arpypi(where.dir, ANSWERS);
-  expect(r.status, r.stderr).toBe(0);
-  return where;
-}
-
-/** Every file below dir (links as links), with its bytes and mode. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (sub: string) => {
-    for (const name of readdirSync(path.join(dir, sub)).sort()) {
-      const rel = sub ? `${sub}/${name}` : name;
-      const stat = statSync(path.join(dir, rel), { throwIfNoEntry: false });
-      if (stat?.isDirectory()) walk(rel);
-      else out[rel] = stat ? `${(stat.mode & 0o777).toString(8)} ${readFileSync(path.join(dir, rel), 'latin1')}` : 'dangling link';
-    }
-  };
-  walk('');
-  return out;
-}
+afterAll(cleanUp);
 
 const yoRc = (dir: string) => JSON.parse(read(dir, '.yo-rc.json'));
-function editStore(dir: string, edit: (store: Record<string, any>) => void): void {
-  const rc = yoRc(dir);
-  edit(rc['generator-arpypi']);
-  writeFileSync(path.join(dir, '.yo-rc.json'), `${JSON.stringify(rc, null, 2)}\n`);
-}
 
 function refused(dir: string, outer: string, args: readonly string[], message: RegExp | string): void {
   const before = tree(outer);

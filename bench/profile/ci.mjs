@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { classify } from './report.mjs';
-import { loadavg, makeRun } from './shims.mjs';
+import { loadavg, makeRunOrExit } from './shims.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const { values: opts } = parseArgs({ options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
@@ -21,13 +21,7 @@ if (opts.help) {
   console.log('Usage: node bench/profile/ci.mjs [--out DIR]');
   process.exit(0);
 }
-let made;
-try {
-  made = makeRun(opts.out);
-} catch (error) {
-  console.error(error.message);
-  process.exit(1);
-}
+const made = makeRunOrExit(opts.out);
 const { run } = made;
 const f1 = (n) => n.toFixed(1);
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');

@@ -74,3 +74,13 @@ export function makeRun(out) {
   const overhead = { cpu: Math.max(0, wrapped.cpu - bare.cpu), wall: Math.max(0, wrapped.wall - bare.wall) };
   return { run, path: [...head, process.env.PATH].join(':'), shimmed, overhead };
 }
+
+/** makeRun, or the reason it cannot on stderr and exit 1 (for the command-line tools). */
+export function makeRunOrExit(out) {
+  try {
+    return makeRun(out);
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
+  }
+}

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeReport } from './report.mjs';
-import { loadavg, makeRun } from './shims.mjs';
+import { loadavg, makeRunOrExit } from './shims.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const HERE = import.meta.dirname;
@@ -32,13 +32,7 @@ if (opts.help) {
   console.log('Usage: node bench/profile/suite.mjs [--out DIR] [--plain] [test/FILE.test.ts ...]');
   process.exit(0);
 }
-let made;
-try {
-  made = makeRun(opts.out);
-} catch (error) {
-  console.error(error.message);
-  process.exit(1);
-}
+const made = makeRunOrExit(opts.out);
 const { run } = made;
 const git = (...args) => spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).stdout.trim();
 const meta = {

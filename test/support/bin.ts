@@ -5,13 +5,14 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, r
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './generate.js';
+import { outcome } from './tools.js';
 import type { RunResult } from './tools.js';
 
 export const BIN = path.join(ROOT, 'dist/bin/arpypi.js');
 export const ANSWERS = ['--project-id', 'acme-prod', '--github-owner', 'acme', '--package-name', 'acme-utils'];
 export const asRoot = process.getuid?.() === 0;
 
-const made: string[] = [];
+export const made: string[] = [];
 /** Removes every folder `folder()` made (for afterAll). */
 export const cleanUp = (): void => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -50,13 +51,15 @@ function nodeFor(uid: number | undefined): string {
 
 export interface BinOptions {
   uid?: number;
+  /** Another build of the bin (a newer generator). */
+  bin?: string;
   /** Node flags before the bin, such as --require. */
   node?: string[];
   env?: Record<string, string>;
 }
 
 export function arpypi(cwd: string, args: readonly string[], options: BinOptions = {}): RunResult {
-  const r = spawnSync(nodeFor(options.uid), [...(options.node ?? []), BIN, ...args], {
+  const r = spawnSync(nodeFor(options.uid), [...(options.node ?? []), options.bin ?? BIN, ...args], {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,15 +71,7 @@ export function arpypi(cwd: string, args: readonly string[], options: BinOptions
 
 /** The same, as a child that runs beside others (two runs at once). */
 export function arpypiAsync(cwd: string, args: readonly string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return outcome(spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** A run that must succeed, with no stack trace. */

@@ -1,9 +1,10 @@
 // The real tools the tests run on generated repositories. A missing tool fails the
 // test with the install command: tests never skip.
 import { spawnSync } from 'node:child_process';
-import type { SpawnSyncOptions } from 'node:child_process';
+import type { ChildProcessByStdio, SpawnSyncOptions } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 
 export interface RunResult {
   status: number | null;
@@ -24,6 +25,18 @@ export function ok(cmd: string, args: readonly string[], options: SpawnSyncOptio
     throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
   }
   return result;
+}
+
+/** What a started child printed and how it ended (its stdout and stderr piped). */
+export function outcome(child: ChildProcessByStdio<null, Readable, Readable>): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 export function which(cmd: string): string {

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from './generate.js';
+import { outcome } from './tools.js';
 import type { RunResult } from './tools.js';
 
 const YO = path.join(ROOT, 'node_modules/yo/lib/cli.js');
@@ -49,19 +50,12 @@ export function yoCommand(args: readonly string[]): { command: string[]; env: Re
 export function yo(cwd: string, args: readonly string[]): Promise<RunResult> {
   const { home, nodePath } = yoEnvironment();
   mkdirSync(cwd, { recursive: true });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [YO, ...args, '--no-insight'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: home, NODE_PATH: nodePath, CI: 'true', CLOUDSDK_CONFIG: path.join(home, 'gcloud') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  const child = spawn(process.execPath, [YO, ...args, '--no-insight'], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOME: home, NODE_PATH: nodePath, CI: 'true', CLOUDSDK_CONFIG: path.join(home, 'gcloud') },
   });
+  return outcome(child);
 }
 
 /** A repository made by the bin (a yo run costs some 2 s of CPU; the two make the same files), then handed to yo's user. */
