@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from './generate.js';
-import { PYTHON, run } from './tools.js';
+import { outcome, PYTHON, run } from './tools.js';
 
 export const STANDINS = path.resolve(import.meta.dirname, '../standins');
 
@@ -85,15 +85,8 @@ export const iamChecks = (requests: RecordedRequest[]): IamCheck[] => requests.f
 /** Runs a generated repository's scripts/setup-gcp.sh without blocking, so that runs can overlap. */
 export function runSetup(dir: string, args: string[], env: NodeJS.ProcessEnv, cwd = dir): Promise<{ status: number | null; stdout: string; stderr: string; seconds: number }> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(dir, 'scripts/setup-gcp.sh'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
-  });
+  const child = spawn('bash', [path.join(dir, 'scripts/setup-gcp.sh'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return outcome(child).then((result) => ({ ...result, seconds: (Date.now() - started) / 1000 }));
 }
 
 /** The environment that points the real gcloud at a Google APIs stand-in, calling as MEMBER. */
