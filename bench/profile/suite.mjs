@@ -71,7 +71,8 @@ function npmTest(label, args, env) {
 console.log(`profile: ${run} (wrapper ${(meta.overhead.cpu * 1000).toFixed(1)} ms CPU a call; load ${meta.load.start.join(' ')})`);
 meta.profiled = await npmTest('npm-test', [
   '--config', path.join(HERE, 'vitest.config.ts'), '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(run, 'vitest.json')}`, ...files,
-], { ...process.env, PATH: made.path, ARPYPI_PROFILE_DIR: run });
+// gcloud as a process a call (not through the tests' fork server), so that each call is logged.
+], { ...process.env, PATH: made.path, ARPYPI_PROFILE_DIR: run, ARPYPI_TEST_GCLOUD: 'plain' });
 meta.load.end = loadavg();
 if (opts.plain) {
   meta.plain = await npmTest('npm-test-plain', files, process.env);
