@@ -34,8 +34,8 @@ import { ok, PYTHON, requirePython, run } from './tools.js';
 /** Plays python in build steps: the step's PYTHONPATH first, then the test's tools (test/tools/python3-for-steps). */
 const STEP_PYTHON = path.resolve(import.meta.dirname, '../tools/python3-for-steps');
 /** What the steps' Python finds after a step's own PYTHONPATH: setuptools >= 77, ruff, the keyring stand-in (test/support/python.ts). */
-const STEP_ENV = (({ PYTHONPATH, ARPYPI_NODE, ARPYPI_TOML_PYTHON, NO_COLOR, MYPY_FORCE_COLOR }) => ({
-  ARPYPI_TEST_PYTHON: PYTHON, ARPYPI_TEST_PYTHONPATH: PYTHONPATH, ARPYPI_NODE, ARPYPI_TOML_PYTHON, NO_COLOR, MYPY_FORCE_COLOR,
+const STEP_ENV = (({ PYTHONPATH, ARPYPI_NODE, ARPYPI_TOML_PYTHON, NO_COLOR, MYPY_FORCE_COLOR, MYPY_CACHE_DIR }) => ({
+  ARPYPI_TEST_PYTHON: PYTHON, ARPYPI_TEST_PYTHONPATH: PYTHONPATH, ARPYPI_NODE, ARPYPI_TOML_PYTHON, NO_COLOR, MYPY_FORCE_COLOR, MYPY_CACHE_DIR,
 }))(pythonEnv([path.join(STANDINS, 'keyring_backend')])) as Record<string, string>;
 /** Debian's twine reading the Metadata-Version 2.4 that setuptools >= 77 writes (test/tools/python/sitecustomize.py). */
 const TWINE_ENV = { PYTHONPATH: STEP_ENV.ARPYPI_TEST_PYTHONPATH };
