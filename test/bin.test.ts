@@ -108,6 +108,23 @@ describe('arpypi and yo arpypi make the same repository', () => {
     expect(stored(viaBin).functions['billing-report']).toEqual({ name: 'billing-report', trigger: 'http', ...options });
     expect(snapshot(viaBin)).toEqual(snapshot(viaYo));
   });
+
+  // The two tests above compare the bin's precompiled templates with yo's, compiled at run time.
+  it("the bin holds every template precompiled, and compiles one whose source is not the bundle's again", () => {
+    const bundle = readFileSync(BIN, 'utf8');
+    const templates = readdirSync(path.join(ROOT, 'templates'), { recursive: true }).filter((f) => String(f).endsWith('.ejs'));
+    expect(templates.length).toBeGreaterThan(30);
+    for (const file of templates) expect(bundle, String(file)).toContain(JSON.stringify(String(file).split(path.sep).join('/')));
+    // A copy of the package whose README template was edited after the bundle was made.
+    const pkg = folder('package');
+    for (const entry of ['package.json', 'dist', 'templates']) cpSync(path.join(ROOT, entry), path.join(pkg, entry), { recursive: true });
+    const readme = path.join(pkg, 'templates/app/README.md.ejs');
+    writeFileSync(readme, `${readFileSync(readme, 'utf8')}\nEdited after the bundle: <%- m.projectId %>\n`);
+    const dir = folder();
+    const r = spawnSync(process.execPath, [path.join(pkg, 'dist/bin/arpypi.js'), ...flagsOf(ANSWERS), '--yes'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(/\nEdited after the bundle: acme-prod-1\n$/);
+  });
 });
 
 describe('arpypi function NAME', () => {

@@ -10,6 +10,7 @@ import type { Owner } from './files.js';
 import type { Model } from './model.js';
 import { grantWords } from './iam-plan.js';
 import { packageRoot } from './package-root.js';
+import { PRECOMPILED } from './precompiled.js';
 
 export interface RenderedFile {
   path: string;
@@ -47,11 +48,25 @@ export const yaml = (value: unknown): string => {
 /** A single-quoted shell word. */
 export const sh = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 
+// EJS's options, here and in bin/bundle.mjs. Without line tracking: it doubles compile time on
+// every run, and the templates are tested.
+export const EJS_OPTIONS = { compileDebug: false } as const;
+
 function compiled(file: string): ejs.TemplateFunction {
   let fn = cache.get(file);
   if (!fn) {
-    // Without line tracking: it doubles compile time on every run, and the templates are tested.
-    fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file, compileDebug: false });
+    const source = readFileSync(file, 'utf8');
+    const pre = PRECOMPILED.get(path.relative(defaultTemplateRoot, file));
+    if (pre && pre.sha256 === createHash('sha256').update(source).digest('hex')) {
+      // The function EJS made of this very source when the bin was bundled (EJS's parse of the
+      // templates is some 10 ms of a run), called as ejs.compile's wrapper calls it: the data
+      // copied onto a null-prototype object, EJS's escape. Made with Function, as EJS makes it:
+      // the code is sloppy (`with`), which the bundle, an ES module, could not hold.
+      const inner = new Function('locals, escapeFn, include, rethrow', pre.body) as (locals: object, escape: (s: string) => string) => string;
+      fn = (data?: ejs.Data) => inner(Object.assign(Object.create(null) as object, data), ejs.escapeXML);
+    } else {
+      fn = ejs.compile(source, { ...EJS_OPTIONS, filename: file });
+    }
     cache.set(file, fn);
   }
   return fn;
