@@ -38,8 +38,10 @@ function nodeFor(uid: number | undefined): string {
     const probe = spawnSync(process.execPath, ['--version'], { uid, gid: uid });
     if (probe.status === 0) userNode = process.execPath;
     else {
+      // Kept for the whole run, not in `made`: files that share a vitest worker share this
+      // module, and one file's clean-up would remove the copy another file still uses. The
+      // run's temporary folder goes at its end (test/support/global-setup.mjs).
       const dir = mkdtempSync(path.join(os.tmpdir(), 'arpypi-node-'));
-      made.push(dir);
       chmodSync(dir, 0o755);
       userNode = path.join(dir, 'node');
       cpSync(process.execPath, userNode);
