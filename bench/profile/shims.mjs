@@ -1,9 +1,10 @@
 // A run folder for the profile: wrap.pl, the PATH shims that lead to it, an empty calls.tsv,
 // and the wrapper's own cost per call. Shared by suite.mjs (npm test) and ci.mjs (.ci/run).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sdkWithGcloud } from '../../test/support/global-setup.mjs';
 
 /**
  * Programs the tests, the scripts they run and CI start by name; a shim is made for those on PATH.
@@ -46,15 +47,12 @@ export function makeRun(out) {
   const shimmed = NAMES.filter((name) => onPath(name).startsWith('/'));
   for (const name of shimmed) symlinkSync('wrap.pl', path.join(shims, name));
   const head = [shims];
-  // The tests find gcloud's install root from the gcloud on PATH (two folders above the real file):
-  // its shim is a real file in a folder that links to everything else of the SDK.
+  // The tests find gcloud's install root from the gcloud on PATH: its shim is the bin/gcloud of a
+  // copy of the SDK that links to everything else of it.
   const gcloud = onPath('gcloud');
   if (gcloud.startsWith('/')) {
-    const sdk = path.dirname(path.dirname(realpathSync(gcloud)));
     const mirror = path.join(run, 'gcloud-sdk');
-    mkdirSync(path.join(mirror, 'bin'), { recursive: true, mode: 0o755 });
-    for (const entry of readdirSync(sdk)) if (entry !== 'bin') symlinkSync(path.join(sdk, entry), path.join(mirror, entry));
-    writeFileSync(path.join(mirror, 'bin/gcloud'), wrapper, { mode: 0o755 });
+    sdkWithGcloud(path.dirname(path.dirname(realpathSync(gcloud))), mirror, wrapper);
     head.push(path.join(mirror, 'bin'));
     shimmed.push('gcloud');
   }

@@ -19,11 +19,6 @@ const SERVER = path.join(import.meta.dirname, 'gcloud-server');
  */
 function mirror(sdk, dir, sockets) {
   const root = path.join(dir, 'google-cloud-sdk');
-  mkdirSync(path.join(root, 'bin'), { recursive: true });
-  for (const entry of readdirSync(sdk)) if (entry !== 'bin') symlinkSync(path.join(sdk, entry), path.join(root, entry));
-  for (const entry of readdirSync(path.join(sdk, 'bin'))) {
-    if (entry !== 'gcloud') symlinkSync(path.join(sdk, 'bin', entry), path.join(root, 'bin', entry));
-  }
   const original = readFileSync(path.join(sdk, 'bin/gcloud'), 'utf8');
   const last = 'exec "$CLOUDSDK_PYTHON" $CLOUDSDK_PYTHON_ARGS "${CLOUDSDK_ROOT_DIR}/lib/gcloud.py" "$@"';
   if (!original.includes(`\n${last}\n`)) throw new Error(`${sdk}/bin/gcloud no longer ends in the line the tests' copy replaces: ${last}`);
@@ -37,8 +32,22 @@ function mirror(sdk, dir, sockets) {
     `    exec "$CLOUDSDK_PYTHON" $CLOUDSDK_PYTHON_ARGS '${SERVER}/client.py' "${sockets}/gcloud$CLOUDSDK_PYTHON_ARGS.sock" "\${CLOUDSDK_ROOT_DIR}/lib/gcloud.py" "$@" ;;`,
     'esac',
   ].join('\n');
-  writeFileSync(path.join(root, 'bin/gcloud'), original.replace(`\n${last}\n`, `\n${handOff}\n${last}\n`), { mode: 0o755 });
+  sdkWithGcloud(sdk, root, original.replace(`\n${last}\n`, `\n${handOff}\n${last}\n`));
   return root;
+}
+
+/**
+ * ROOT made a copy of the SDK installed at SDK whose bin/gcloud is GCLOUD (a script's text) and
+ * whose every other entry links to the installed one; the tests find gcloud's root from the
+ * gcloud on PATH (two folders above the real file). The profile's gcloud shim uses it too.
+ */
+export function sdkWithGcloud(sdk, root, gcloud) {
+  mkdirSync(path.join(root, 'bin'), { recursive: true, mode: 0o755 });
+  for (const entry of readdirSync(sdk)) if (entry !== 'bin') symlinkSync(path.join(sdk, entry), path.join(root, entry));
+  for (const entry of readdirSync(path.join(sdk, 'bin'))) {
+    if (entry !== 'gcloud') symlinkSync(path.join(sdk, 'bin', entry), path.join(root, 'bin', entry));
+  }
+  writeFileSync(path.join(root, 'bin/gcloud'), gcloud, { mode: 0o755 });
 }
 
 /** @param {'' | '-S'} siteFlag @returns {Promise<import('node:child_process').ChildProcess>} */
